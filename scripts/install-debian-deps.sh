@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the test suite talks to (real peers, not mocks).
+# Idempotent: a package already present is not reinstalled, and `apt-get update`
+# runs at most once, only when something is missing.
+set -euo pipefail
+
+# package -> a command it provides (what we check for)
+declare -A PACKAGES=(
+  [sip-tester]=sipp
+)
+
+missing=()
+for pkg in "${!PACKAGES[@]}"; do
+  if ! command -v "${PACKAGES[$pkg]}" >/dev/null 2>&1; then
+    missing+=("$pkg")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-debian-deps: all present (${!PACKAGES[*]})"
+  exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+  SUDO=sudo
+else
+  SUDO=
+fi
+
+echo "install-debian-deps: installing ${missing[*]}"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
