@@ -1,0 +1,20 @@
+/** The SIP message layer: what the rest of the gateway imports from src/sip. */
+export * from "./builder.js";
+export * from "./errors.js";
+export { formatParams, type Params, quoteString, unquote } from "./grammar.js";
+export { canonicalHeaderName, headerKey } from "./header-names.js";
+export * from "./headers/auth.js";
+export * from "./headers/media-type.js";
+export * from "./headers/name-addr.js";
+export * from "./headers/scalars.js";
+export * from "./headers/uri-params.js";
+export * from "./headers/via.js";
+export * from "./message.js";
+export * from "./multipart.js";
+export { DEFAULT_MAX_MESSAGE_SIZE, type ParseOptions, parseMessage } from "./parser.js";
+export * from "./serializer.js";
+export * from "./status-codes.js";
+export * from "./stream-framer.js";
+export * from "./uas-checks.js";
+export * from "./uri.js";
+export * from "./validate.js";

@@ -1,0 +1,367 @@
+/**
+ * URIs the gateway meets: sip/sips (RFC 3261 §19.1), tel (RFC 3966), urn
+ * (RFC 8141, e.g. urn:service:sos from RFC 5031) and any other absolute URI,
+ * kept opaque. Every parsed URI remembers the text it came from so that a URI
+ * we only forward goes out exactly as it came in.
+ */
+import { isIPv4, isIPv6 } from "node:net";
+import { badRequest } from "./errors.js";
+import { formatParams, isTokenChar, newParams, type Params } from "./grammar.js";
+
+export interface SipUri {
+  readonly scheme: "sip" | "sips";
+  /** The user part as written (still %-escaped); see `unescapeUriPart`. */
+  user?: string;
+  password?: string;
+  /** Host as written; an IPv6 reference keeps its brackets. */
+  host: string;
+  port?: number;
+  params: Params;
+  /** URI headers (`?name=value&…`), names and values as written. */
+  headers: Array<[string, string]>;
+  /** The text the URI was parsed from; dropped by `formatUri` callers that changed a field. */
+  raw?: string;
+}
+
+export interface TelUri {
+  readonly scheme: "tel";
+  /** The number as written, visual separators included ("+1-201-555-0123"). */
+  number: string;
+  /** True for a global number ("+" and digits). A local number needs `phone-context`. */
+  global: boolean;
+  params: Params;
+  raw?: string;
+}
+
+export interface UrnUri {
+  readonly scheme: "urn";
+  /** Namespace identifier, lower case ("service"). */
+  nid: string;
+  /** Namespace-specific string as written ("sos.fire"). */
+  nss: string;
+  raw?: string;
+}
+
+/** Any other absolute URI (https:, cid:, mailto:, isbn: …), kept as text. */
+export interface OpaqueUri {
+  readonly scheme: string;
+  opaque: string;
+  raw?: string;
+}
+
+export type Uri = SipUri | TelUri | UrnUri | OpaqueUri;
+
+export function isSipUri(uri: Uri): uri is SipUri {
+  return uri.scheme === "sip" || uri.scheme === "sips";
+}
+export function isTelUri(uri: Uri): uri is TelUri {
+  return uri.scheme === "tel";
+}
+export function isUrnUri(uri: Uri): uri is UrnUri {
+  return uri.scheme === "urn";
+}
+
+function table(chars: string, alnum = true): Uint8Array {
+  const t = new Uint8Array(128);
+  for (const ch of chars) t[ch.charCodeAt(0)] = 1;
+  if (alnum) {
+    for (let c = 0x30; c <= 0x39; c++) t[c] = 1;
+    for (let c = 0x41; c <= 0x5a; c++) t[c] = 1;
+    for (let c = 0x61; c <= 0x7a; c++) t[c] = 1;
+  }
+  return t;
+}
+
+const MARK = "-_.!~*'()";
+// user = 1*( unreserved / escaped / user-unreserved ); '#' is not in the grammar but
+// carriers send it raw in feature codes (*67#…), so we accept it and say so in docs.
+const USER = table(`${MARK}&=+$,;?/#`);
+const PASSWORD = table(`${MARK}&=+$,`);
+// paramchar = param-unreserved / unreserved / escaped
+const PARAM = table(`${MARK}[]/:&+$`);
+// hnv-unreserved / unreserved / escaped
+const HNV = table(`${MARK}[]/?:+$`);
+const SCHEME = table("+-.");
+const HOSTNAME = table("-._");
+const TEL_GLOBAL = table("-.()0123456789", false);
+const TEL_LOCAL = table("-.()0123456789abcdefABCDEF*#", false);
+
+/** Checks `s` against a character table, allowing %HH escapes. */
+function allowed(s: string, t: Uint8Array, from = 0, to = s.length): boolean {
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x25) {
+      if (i + 2 >= to) return false;
+      if (!isHex(s.charCodeAt(i + 1)) || !isHex(s.charCodeAt(i + 2))) return false;
+      i += 2;
+      continue;
+    }
+    if (c >= 128 || t[c] !== 1) return false;
+  }
+  return true;
+}
+
+function isHex(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
+}
+
+/** Decodes %HH escapes (RFC 3261 §19.1.4: escaped and unescaped forms compare equal). */
+export function unescapeUriPart(s: string): string {
+  if (s.indexOf("%") < 0) return s;
+  const bytes: number[] = [];
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x25 && i + 2 < s.length && isHex(s.charCodeAt(i + 1)) && isHex(s.charCodeAt(i + 2))) {
+      bytes.push(Number.parseInt(s.slice(i + 1, i + 3), 16));
+      i += 2;
+    } else {
+      for (const b of Buffer.from(s[i] ?? "", "utf8")) bytes.push(b);
+    }
+  }
+  return Buffer.from(bytes).toString("utf8");
+}
+
+/** Escapes every character of `s` not in the user grammar. */
+export function escapeUser(s: string): string {
+  let out = "";
+  for (const b of Buffer.from(s, "utf8")) {
+    if (b < 128 && USER[b] === 1 && b !== 0x23) out += String.fromCharCode(b);
+    else out += `%${b.toString(16).toUpperCase().padStart(2, "0")}`;
+  }
+  return out;
+}
+
+export interface UriParseOptions {
+  /** Request-URI context: URI headers (`?…`) are not allowed (RFC 3261 §19.1.1 table). */
+  requestUri?: boolean;
+}
+
+/** Parses an absolute URI. Throws SipParseError (400) when the text is not one. */
+export function parseUri(text: string, opts: UriParseOptions = {}): Uri {
+  const colon = text.indexOf(":");
+  if (colon <= 0) throw badRequest("Invalid URI: no scheme");
+  const first = text.charCodeAt(0);
+  if (
+    !((first >= 0x41 && first <= 0x5a) || (first >= 0x61 && first <= 0x7a)) ||
+    !allowed(text, SCHEME, 0, colon)
+  ) {
+    throw badRequest("Invalid URI scheme");
+  }
+  const scheme = text.slice(0, colon).toLowerCase();
+  const rest = text.slice(colon + 1);
+  switch (scheme) {
+    case "sip":
+    case "sips":
+      return parseSipUri(scheme, rest, text, opts);
+    case "tel":
+      return parseTelUri(rest, text);
+    case "urn":
+      return parseUrn(rest, text);
+    default:
+      return parseOpaque(scheme, rest, text);
+  }
+}
+
+function parseSipUri(scheme: "sip" | "sips", rest: string, raw: string, opts: UriParseOptions): SipUri {
+  let i = 0;
+  let user: string | undefined;
+  let password: string | undefined;
+  // '@' appears nowhere in a SIP URI but between userinfo and host, so the
+  // first one splits them, whatever ';' '?' '/' the user part holds (RFC 4475 intmeth, semiuri).
+  const at = rest.indexOf("@");
+  if (at >= 0) {
+    const userinfo = rest.slice(0, at);
+    const pw = userinfo.indexOf(":");
+    user = pw >= 0 ? userinfo.slice(0, pw) : userinfo;
+    if (pw >= 0) {
+      password = userinfo.slice(pw + 1);
+      if (!allowed(password, PASSWORD)) throw badRequest("Invalid password in SIP URI");
+    }
+    if (user.length === 0) throw badRequest("Empty user part in SIP URI");
+    if (!allowed(user, USER)) throw badRequest("Invalid user part in SIP URI");
+    i = at + 1;
+  }
+  const hostEnd = findHostEnd(rest, i);
+  const { host, port } = parseHostPort(rest.slice(i, hostEnd), "SIP URI");
+  i = hostEnd;
+  const params = newParams();
+  while (i < rest.length && rest.charCodeAt(i) === 0x3b) {
+    let end = i + 1;
+    while (end < rest.length && rest.charCodeAt(end) !== 0x3b && rest.charCodeAt(end) !== 0x3f) end++;
+    const segment = rest.slice(i + 1, end);
+    const eq = segment.indexOf("=");
+    const name = eq >= 0 ? segment.slice(0, eq) : segment;
+    const value = eq >= 0 ? segment.slice(eq + 1) : null;
+    if (name.length === 0 || !allowed(name, PARAM)) throw badRequest("Invalid URI parameter");
+    if (value !== null && (value.length === 0 || !allowed(value, PARAM)))
+      throw badRequest("Invalid URI parameter value");
+    const key = name.toLowerCase();
+    if (!(key in params)) params[key] = value;
+    i = end;
+  }
+  const headers: Array<[string, string]> = [];
+  if (i < rest.length && rest.charCodeAt(i) === 0x3f) {
+    if (opts.requestUri) throw badRequest("Headers not allowed in Request-URI");
+    for (const pair of rest.slice(i + 1).split("&")) {
+      const eq = pair.indexOf("=");
+      const name = eq >= 0 ? pair.slice(0, eq) : pair;
+      const value = eq >= 0 ? pair.slice(eq + 1) : "";
+      if (name.length === 0 || !allowed(name, HNV) || !allowed(value, HNV))
+        throw badRequest("Invalid URI header");
+      headers.push([name, value]);
+    }
+    i = rest.length;
+  }
+  if (i !== rest.length) throw badRequest("Invalid character in SIP URI");
+  const uri: SipUri = { scheme, host, params, headers, raw };
+  if (user !== undefined) uri.user = user;
+  if (password !== undefined) uri.password = password;
+  if (port !== undefined) uri.port = port;
+  return uri;
+}
+
+function findHostEnd(s: string, i: number): number {
+  if (s.charCodeAt(i) === 0x5b) {
+    const close = s.indexOf("]", i);
+    if (close < 0) throw badRequest("Unterminated IPv6 reference");
+    i = close + 1;
+  }
+  while (i < s.length) {
+    const c = s.charCodeAt(i);
+    if (c === 0x3b || c === 0x3f) break;
+    i++;
+  }
+  return i;
+}
+
+/**
+ * host [":" port] as in a SIP URI or a Via sent-by. An IPv6 address must be in
+ * brackets (RFC 5118 §4.2); the RFC 3261 ABNF bug that lets a reference carry
+ * three colons is tolerated, as RFC 5118 §4.10 asks.
+ */
+export function parseHostPort(text: string, where: string): { host: string; port?: number } {
+  let host: string;
+  let portText: string | undefined;
+  if (text.charCodeAt(0) === 0x5b) {
+    const close = text.indexOf("]");
+    if (close < 0) throw badRequest(`Unterminated IPv6 reference in ${where}`);
+    host = text.slice(0, close + 1);
+    const inner = host.slice(1, -1);
+    if (!isIPv6(inner) && !isIPv6(inner.replace(":::", "::")))
+      throw badRequest(`Invalid IPv6 reference in ${where}`);
+    const after = text.slice(close + 1);
+    if (after.length > 0) {
+      if (after.charCodeAt(0) !== 0x3a) throw badRequest(`Invalid host in ${where}`);
+      portText = after.slice(1);
+    }
+  } else {
+    const colon = text.indexOf(":");
+    host = colon >= 0 ? text.slice(0, colon) : text;
+    if (colon >= 0) portText = text.slice(colon + 1);
+    if (!isHostname(host)) throw badRequest(`Invalid host in ${where}`);
+  }
+  if (portText === undefined) return { host };
+  if (portText.length === 0 || portText.length > 5 || !/^[0-9]+$/.test(portText)) {
+    throw badRequest(`Invalid port in ${where}`);
+  }
+  const port = Number(portText);
+  if (port > 65535) throw badRequest(`Invalid port in ${where}`);
+  return { host, port };
+}
+
+/** hostname or IPv4address; labels of letters, digits, '-' (and '_', which real peers use). */
+export function isHostname(s: string): boolean {
+  if (s.length === 0 || s.length > 255) return false;
+  if (isIPv4(s)) return true;
+  if (!allowed(s, HOSTNAME) || s.indexOf("%") >= 0) return false;
+  if (s.charCodeAt(0) === 0x2e || s.charCodeAt(0) === 0x2d || s.indexOf("..") >= 0) return false;
+  return true;
+}
+
+function parseTelUri(rest: string, raw: string): TelUri {
+  const semi = rest.indexOf(";");
+  const number = semi >= 0 ? rest.slice(0, semi) : rest;
+  const global = number.charCodeAt(0) === 0x2b;
+  const digits = global ? number.slice(1) : number;
+  if (digits.length === 0 || !allowed(digits, global ? TEL_GLOBAL : TEL_LOCAL) || digits.indexOf("%") >= 0) {
+    throw badRequest("Invalid tel URI number");
+  }
+  if (global && !/[0-9]/.test(digits)) throw badRequest("Invalid tel URI number");
+  const params = newParams();
+  if (semi >= 0) {
+    for (const part of rest.slice(semi + 1).split(";")) {
+      const eq = part.indexOf("=");
+      const name = (eq >= 0 ? part.slice(0, eq) : part).toLowerCase();
+      const value = eq >= 0 ? part.slice(eq + 1) : null;
+      if (name.length === 0 || !allowed(name, PARAM)) throw badRequest("Invalid tel URI parameter");
+      if (value !== null && (value.length === 0 || !allowed(value, PARAM))) {
+        throw badRequest("Invalid tel URI parameter value");
+      }
+      if (!(name in params)) params[name] = value;
+    }
+  }
+  if (!global && params["phone-context"] == null) throw badRequest("Local tel URI without phone-context");
+  return { scheme: "tel", number, global, params, raw };
+}
+
+/** The digits of a tel URI without visual separators ("+1-201-555-0123" → "+12015550123"). */
+export function telDigits(uri: TelUri): string {
+  return uri.number.replace(/[-.()]/g, "");
+}
+
+function parseUrn(rest: string, raw: string): UrnUri {
+  const colon = rest.indexOf(":");
+  if (colon <= 0 || colon > 32) throw badRequest("Invalid URN");
+  const nid = rest.slice(0, colon);
+  for (let i = 0; i < nid.length; i++) {
+    const c = nid.charCodeAt(i);
+    if (!(isTokenChar(c) && c !== 0x2e && c !== 0x21)) throw badRequest("Invalid URN namespace");
+  }
+  const nss = rest.slice(colon + 1);
+  if (nss.length === 0 || /[\s<>"]/.test(nss)) throw badRequest("Invalid URN");
+  return { scheme: "urn", nid: nid.toLowerCase(), nss, raw };
+}
+
+function parseOpaque(scheme: string, rest: string, raw: string): OpaqueUri {
+  if (rest.length === 0 || /[\s<>"]/.test(rest)) throw badRequest(`Invalid ${scheme} URI`);
+  return { scheme, opaque: rest, raw };
+}
+
+/** Writes a URI: its original text when it has one, else from its fields. */
+export function formatUri(uri: Uri): string {
+  if (uri.raw !== undefined) return uri.raw;
+  if (isSipUri(uri)) {
+    let out = `${uri.scheme}:`;
+    if (uri.user !== undefined)
+      out += uri.password !== undefined ? `${uri.user}:${uri.password}@` : `${uri.user}@`;
+    out += uri.host;
+    if (uri.port !== undefined) out += `:${uri.port}`;
+    out += formatParams(uri.params);
+    if (uri.headers.length > 0) out += `?${uri.headers.map(([n, v]) => `${n}=${v}`).join("&")}`;
+    return out;
+  }
+  if (isTelUri(uri)) return `tel:${uri.number}${formatParams(uri.params)}`;
+  if (isUrnUri(uri)) return `urn:${uri.nid}:${uri.nss}`;
+  return `${uri.scheme}:${(uri as OpaqueUri).opaque}`;
+}
+
+/** A copy with the given fields changed and no remembered text, so it is written from its fields. */
+export function withUri<T extends Uri>(uri: T, changes: Partial<T>): T {
+  const copy = { ...uri, ...changes };
+  delete copy.raw;
+  return copy;
+}
+
+/** True for `urn:service:sos` and its sub-services (RFC 5031), the emergency targets. */
+export function isEmergencyServiceUrn(uri: Uri): boolean {
+  if (!isUrnUri(uri) || uri.nid !== "service") return false;
+  const nss = uri.nss.toLowerCase();
+  return nss === "sos" || nss.startsWith("sos.");
+}
+
+/** True for `urn:service:test.sos…` (RFC 6881 test calls). */
+export function isTestServiceUrn(uri: Uri): boolean {
+  if (!isUrnUri(uri) || uri.nid !== "service") return false;
+  const nss = uri.nss.toLowerCase();
+  return nss === "test.sos" || nss.startsWith("test.sos.");
+}
