@@ -3,6 +3,7 @@
 // src/cli/ and registers itself here; this file only wires them together.
 import { Command } from "commander";
 import { EXIT_USAGE } from "./cli/exit-codes.js";
+import { registerSipCommands } from "./cli/sip-commands.js";
 import { registerStartCommand } from "./cli/start-command.js";
 
 const program = new Command();
@@ -14,6 +15,7 @@ program
   .configureOutput({ outputError: (str, write) => write(str) });
 
 registerStartCommand(program);
+registerSipCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -173,7 +173,8 @@ export interface ParamsResult {
  * keeps its quotes; `unquote` reads it); names are case-insensitive and stored
  * in lower case.
  */
-export function readParams(s: string, start: number): ParamsResult {
+export function readParams(s: string, start: number, opts: { uriValues?: boolean } = {}): ParamsResult {
+  const valueChar = opts.uriValues ? isUriValueChar : isParamValueChar;
   const params = newParams();
   let i = skipWs(s, start);
   while (i < s.length && s.charCodeAt(i) === 0x3b) {
@@ -200,7 +201,7 @@ export function readParams(s: string, start: number): ParamsResult {
         if (close < 0) throw badRequest("Unterminated URI in parameter");
         i = close + 1;
       } else {
-        while (i < s.length && isParamValueChar(s.charCodeAt(i))) i++;
+        while (i < s.length && valueChar(s.charCodeAt(i))) i++;
       }
       if (i === valueStart) throw badRequest(`Empty value for parameter ${name}`);
       value = s.slice(valueStart, i);
@@ -217,6 +218,22 @@ export function readParams(s: string, start: number): ParamsResult {
 /** gen-value is token / host / quoted-string; host adds ':' for IPv6 written bare by sloppy peers. */
 function isParamValueChar(code: number): boolean {
   return isTokenChar(code) || code === 0x3a;
+}
+
+/**
+ * Identity's `info` is `<absoluteURI>` (RFC 8224), yet deployed signers send it
+ * bare (`info=https://…`); for such headers a value runs to the next ';' or ','.
+ */
+function isUriValueChar(code: number): boolean {
+  return (
+    code > 0x20 &&
+    code < 0x7f &&
+    code !== 0x3b &&
+    code !== 0x2c &&
+    code !== 0x22 &&
+    code !== 0x3c &&
+    code !== 0x3e
+  );
 }
 
 /** Writes parameters back as `;name=value` pairs. */
