@@ -25,9 +25,15 @@ const WORD = table("-.!%*_+`'~()<>:\\\"/[]?{}", ALNUM);
 
 export type Params = Record<string, string | null>;
 
-/** A fresh parameter map with no prototype, so a parameter named "__proto__" is just data. */
+/**
+ * Parameter maps inherit from an empty object that itself has no prototype:
+ * a parameter named "__proto__" or "constructor" is just data, and unlike
+ * Object.create(null) the maps stay in V8's fast (hidden-class) mode.
+ */
+const PARAMS_PROTO = Object.freeze(Object.create(null) as object);
+
 export function newParams(): Params {
-  return Object.create(null) as Params;
+  return Object.create(PARAMS_PROTO) as Params;
 }
 
 export function isTokenChar(code: number): boolean {
@@ -180,9 +186,14 @@ export function readParams(s: string, start: number, opts: { uriValues?: boolean
   while (i < s.length && s.charCodeAt(i) === 0x3b) {
     i = skipWs(s, i + 1);
     const nameStart = i;
-    while (i < s.length && isTokenChar(s.charCodeAt(i))) i++;
+    let upper = false;
+    for (; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (!isTokenChar(c)) break;
+      if (c >= 0x41 && c <= 0x5a) upper = true;
+    }
     if (i === nameStart) throw badRequest("Empty parameter");
-    const name = s.slice(nameStart, i).toLowerCase();
+    const name = upper ? s.slice(nameStart, i).toLowerCase() : s.slice(nameStart, i);
     i = skipWs(s, i);
     let value: string | null = null;
     if (i < s.length && s.charCodeAt(i) === 0x3d) {

@@ -85,8 +85,12 @@ export abstract class SipMessage {
 
   /** The value of the first field of that name. */
   header(name: string): string | undefined {
-    const key = headerKey(name);
-    for (const h of this.headers) if (h.key === key) return h.value;
+    return this.valueOf(headerKey(name));
+  }
+
+  private valueOf(key: string): string | undefined {
+    const headers = this.headers;
+    for (let i = 0; i < headers.length; i++) if (headers[i]!.key === key) return headers[i]!.value;
     return undefined;
   }
 
@@ -104,15 +108,21 @@ export abstract class SipMessage {
    */
   listValues(name: string): string[] {
     const key = headerKey(name);
-    return this.typed(`list:${key}`, key, () => {
-      const out: string[] = [];
-      for (const h of this.headers) {
-        if (h.key !== key) continue;
-        if (LIST_HEADERS.has(key)) out.push(...splitList(h.value));
-        else out.push(h.value);
-      }
-      return out;
-    });
+    return this.typed(`list:${key}`, () => this.splitValues(key));
+  }
+
+  private splitValues(key: string): string[] {
+    const out: string[] = [];
+    const isList = LIST_HEADERS.has(key);
+    for (const h of this.headers) {
+      if (h.key !== key) continue;
+      if (isList) {
+        // most fields hold one element: skip the split when there is no comma at all
+        if (h.value.indexOf(",") < 0) out.push(h.value);
+        else out.push(...splitList(h.value));
+      } else out.push(h.value);
+    }
+    return out;
   }
 
   /** Replaces every field of that name with one field. */
@@ -156,13 +166,20 @@ export abstract class SipMessage {
   }
 
   private invalidate(key: string): void {
-    for (const cacheKey of this.cache.keys()) {
-      if (cacheKey.endsWith(`:${key}`) || cacheKey === key) this.cache.delete(cacheKey);
-    }
+    this.cache.delete(key);
+    this.cache.delete(`list:${key}`);
   }
 
-  /** Parses once, caches, and re-throws the same typed error on every later read. */
-  protected typed<T>(cacheKey: string, _key: string, parse: () => T): T {
+  /** Records a value the parser already computed (Content-Length), so it is not parsed twice. */
+  rememberTyped(cacheKey: string, value: unknown): void {
+    this.cache.set(cacheKey, value);
+  }
+
+  /**
+   * Parses once, caches, and re-throws the same typed error on every later read.
+   * The cache key is the header's key (its one typed reading) or "list:" + key.
+   */
+  protected typed<T>(cacheKey: string, parse: () => T): T {
     const hit = this.cache.get(cacheKey);
     if (hit !== undefined) {
       if (hit instanceof SipParseError) throw hit;
@@ -178,10 +195,10 @@ export abstract class SipMessage {
     }
   }
 
-  private single<T>(name: string, parse: (v: string) => T, what: string): T | undefined {
-    const key = headerKey(name);
-    return this.typed(`one:${key}`, key, () => {
-      const v = this.header(key);
+  /** `key` is the header key; each header has one typed reading, cached under its key. */
+  private single<T>(key: string, parse: (v: string) => T, what: string): T | undefined {
+    return this.typed(key, () => {
+      const v = this.valueOf(key);
       if (v === undefined) return undefined;
       try {
         return parse(v);
@@ -191,11 +208,10 @@ export abstract class SipMessage {
     });
   }
 
-  private list<T>(name: string, parse: (item: string) => T, what: string): T[] {
-    const key = headerKey(name);
-    return this.typed(`many:${key}`, key, () => {
+  private list<T>(key: string, parse: (item: string) => T, what: string): T[] {
+    return this.typed(key, () => {
       try {
-        return this.listValues(key).map(parse);
+        return this.splitValues(key).map(parse);
       } catch (err) {
         throw refine(err, what);
       }
@@ -242,7 +258,7 @@ export abstract class SipMessage {
     return this.single("content-disposition", parseContentDisposition, "Content-Disposition");
   }
   get contact(): ContactValue {
-    return this.typed("many:contact", "contact", () => {
+    return this.typed("contact", () => {
       const items = this.listValues("contact");
       if (items.length === 1 && items[0] === "*") return "*" as const;
       try {
@@ -259,15 +275,13 @@ export abstract class SipMessage {
     return this.list("record-route", (v) => parseNameAddr(v, { requireAngle: true }), "Record-Route");
   }
   get supported(): string[] {
-    return this.typed("tags:supported", "supported", () => parseOptionTags(this.headerValues("supported")));
+    return this.typed("supported", () => parseOptionTags(this.headerValues("supported")));
   }
   get require(): string[] {
-    return this.typed("tags:require", "require", () => parseOptionTags(this.headerValues("require")));
+    return this.typed("require", () => parseOptionTags(this.headerValues("require")));
   }
   get proxyRequire(): string[] {
-    return this.typed("tags:proxy-require", "proxy-require", () =>
-      parseOptionTags(this.headerValues("proxy-require")),
-    );
+    return this.typed("proxy-require", () => parseOptionTags(this.headerValues("proxy-require")));
   }
   get rseq(): number | undefined {
     return this.single("rseq", parseRSeq, "RSeq");
@@ -334,9 +348,8 @@ export abstract class SipMessage {
     return this.single("date", parseDate, "Date");
   }
 
-  private fields<T>(name: string, parse: (v: string) => T, what: string): T[] {
-    const key = headerKey(name);
-    return this.typed(`fields:${key}`, key, () => {
+  private fields<T>(key: string, parse: (v: string) => T, what: string): T[] {
+    return this.typed(key, () => {
       try {
         return this.headerValues(key).map(parse);
       } catch (err) {

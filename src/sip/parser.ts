@@ -6,8 +6,8 @@
  */
 import { isUtf8 } from "node:buffer";
 import { badRequest, SipParseError } from "./errors.js";
-import { isToken, isWs } from "./grammar.js";
-import { headerKey } from "./header-names.js";
+import { isToken, isTokenChar, isWs } from "./grammar.js";
+import { headerKey, knownHeaderKey } from "./header-names.js";
 import { parseContentLength } from "./headers/scalars.js";
 import { type AnySipMessage, type HeaderField, SipRequest, SipResponse } from "./message.js";
 
@@ -33,12 +33,16 @@ const LFLF = Buffer.from("\n\n");
 
 /** Where the header section ends: the index of the empty line, and where the body starts. */
 export function findHeaderEnd(buf: Buffer, from = 0): { headerEnd: number; bodyStart: number } | undefined {
-  const crlf = buf.indexOf(CRLFCRLF, from);
-  // Bare-LF messages are not RFC 3261 but are common in hand-written tests; accept them.
-  const lf = buf.indexOf(LFLF, from);
-  if (crlf >= 0 && (lf < 0 || crlf < lf)) return { headerEnd: crlf, bodyStart: crlf + 4 };
-  if (lf >= 0) return { headerEnd: lf, bodyStart: lf + 2 };
-  return undefined;
+  // The start line's own ending tells which line ends the message uses: bare-LF
+  // messages are not RFC 3261 but common from hand-written tools, and we accept them.
+  const firstLf = buf.indexOf(0x0a, from);
+  if (firstLf > from && buf[firstLf - 1] === 0x0d) {
+    const crlf = buf.indexOf(CRLFCRLF, firstLf - 1);
+    return crlf >= 0 ? { headerEnd: crlf, bodyStart: crlf + 4 } : undefined;
+  }
+  if (firstLf < 0) return undefined;
+  const lf = buf.indexOf(LFLF, firstLf);
+  return lf >= 0 ? { headerEnd: lf, bodyStart: lf + 2 } : undefined;
 }
 
 /** Skips the CRLFs that RFC 3261 §7.5 says may precede a start line. */
@@ -97,7 +101,9 @@ function parseUnchecked(buf: Buffer, start: number, opts: ParseOptions): AnySipM
   message.setRawStartLine(startLine);
 
   message.headers = splitHeaderFields(text, lineEnd + 1, opts.maxHeaderFields ?? DEFAULT_MAX_HEADER_FIELDS);
-  message.body = cutBody(buf, end.bodyStart, message.headers, opts.framing ?? "datagram");
+  const body = cutBody(buf, end.bodyStart, message.headers, opts.framing ?? "datagram");
+  message.body = body.body;
+  if (body.contentLength !== undefined) message.rememberTyped("content-length", body.contentLength);
   return message;
 }
 
@@ -148,39 +154,52 @@ function parseStartLine(line: string): SipRequest | SipResponse {
 /** Cuts the header section into fields, joining folded lines (RFC 3261 §7.3.1). */
 export function splitHeaderFields(text: string, from: number, maxFields: number): HeaderField[] {
   const fields: HeaderField[] = [];
+  const len = text.length;
   let pos = from;
-  let current: { start: number; end: number; value: string; name: string } | undefined;
-  const flush = () => {
-    if (!current) return;
-    fields.push({
-      name: current.name,
-      key: headerKey(current.name),
-      value: current.value.trim(),
-      raw: text.slice(current.start, current.end),
-    });
-  };
-  while (pos < text.length) {
+  while (pos < len) {
     let nl = text.indexOf("\n", pos);
-    if (nl < 0) nl = text.length;
-    const lineEnd = text.charCodeAt(nl - 1) === 0x0d && nl - 1 >= pos ? nl - 1 : nl;
-    const line = text.slice(pos, lineEnd);
-    if (line.length > 0 && isWs(line.charCodeAt(0))) {
-      if (!current) throw badRequest("Continuation line before first header");
-      current.value += ` ${line.trim()}`;
-      current.end = lineEnd;
-    } else {
-      flush();
-      const colon = line.indexOf(":");
-      if (colon <= 0)
-        throw badRequest(line.trim().length === 0 ? "Empty header line" : "Malformed header line");
-      const name = line.slice(0, colon).trimEnd();
-      if (!isToken(name)) throw badRequest("Invalid header name");
-      if (fields.length >= maxFields) throw badRequest("Too many header fields");
-      current = { start: pos, end: lineEnd, value: line.slice(colon + 1), name };
+    if (nl < 0) nl = len;
+    let lineEnd = nl > pos && text.charCodeAt(nl - 1) === 0x0d ? nl - 1 : nl;
+    const first = text.charCodeAt(pos);
+    if (first === 0x20 || first === 0x09) throw badRequest("Continuation line before first header");
+    const colon = text.indexOf(":", pos);
+    if (colon < 0 || colon >= lineEnd || colon === pos) {
+      throw badRequest(
+        text.slice(pos, lineEnd).trim().length === 0 ? "Empty header line" : "Malformed header line",
+      );
     }
+    let nameEnd = colon;
+    while (nameEnd > pos && isWs(text.charCodeAt(nameEnd - 1))) nameEnd--;
+    let hash = 0;
+    for (let i = pos; i < nameEnd; i++) {
+      const c = text.charCodeAt(i);
+      if (!isTokenChar(c)) throw badRequest("Invalid header name");
+      hash = (Math.imul(hash, 31) + (c | 0x20)) | 0;
+    }
+    if (nameEnd === pos) throw badRequest("Invalid header name");
+    if (fields.length >= maxFields) throw badRequest("Too many header fields");
+    const name = text.slice(pos, nameEnd);
+    let vs = colon + 1;
+    while (vs < lineEnd && isWs(text.charCodeAt(vs))) vs++;
+    let ve = lineEnd;
+    while (ve > vs && isWs(text.charCodeAt(ve - 1))) ve--;
+    let value = text.slice(vs, ve);
+    // continuation lines: replace the line break and leading whitespace by one space
+    let next = nl + 1;
+    while (next < len && (text.charCodeAt(next) === 0x20 || text.charCodeAt(next) === 0x09)) {
+      let nl2 = text.indexOf("\n", next);
+      if (nl2 < 0) nl2 = len;
+      const end2 = text.charCodeAt(nl2 - 1) === 0x0d ? nl2 - 1 : nl2;
+      const more = text.slice(next, end2).trim();
+      if (more.length > 0) value = value.length > 0 ? `${value} ${more}` : more;
+      lineEnd = end2;
+      nl = nl2;
+      next = nl2 + 1;
+    }
+    const key = knownHeaderKey(hash, text, pos, nameEnd) ?? headerKey(name);
+    fields.push({ name, key, value, raw: text.slice(pos, lineEnd) });
     pos = nl + 1;
   }
-  flush();
   return fields;
 }
 
@@ -189,7 +208,7 @@ function cutBody(
   bodyStart: number,
   headers: HeaderField[],
   framing: "datagram" | "stream",
-): Buffer {
+): { body: Buffer; contentLength?: number } {
   const available = buf.length - bodyStart;
   let declared: number | undefined;
   for (const h of headers) {
@@ -197,14 +216,14 @@ function cutBody(
     if (declared !== undefined) throw badRequest("Multiple Content-Length values");
     declared = parseContentLength(h.value);
   }
-  if (declared === undefined) return buf.subarray(bodyStart);
+  if (declared === undefined) return { body: buf.subarray(bodyStart) };
   if (declared > available) {
     throw badRequest(
       framing === "datagram" ? "Content-Length larger than datagram" : "Content-Length larger than message",
     );
   }
   // Octets past Content-Length in a datagram are ignored (RFC 3261 §18.3, RFC 4475 dblreq).
-  return buf.subarray(bodyStart, bodyStart + declared);
+  return { body: buf.subarray(bodyStart, bodyStart + declared), contentLength: declared };
 }
 
 const EMPTY = Buffer.alloc(0);

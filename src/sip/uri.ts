@@ -4,18 +4,18 @@
  * kept opaque. Every parsed URI remembers the text it came from so that a URI
  * we only forward goes out exactly as it came in.
  */
-import { isIPv4, isIPv6 } from "node:net";
+import { isIPv6 } from "node:net";
 import { badRequest } from "./errors.js";
 import { formatParams, isTokenChar, newParams, type Params } from "./grammar.js";
 
 export interface SipUri {
   readonly scheme: "sip" | "sips";
   /** The user part as written (still %-escaped); see `unescapeUriPart`. */
-  user?: string;
-  password?: string;
+  user?: string | undefined;
+  password?: string | undefined;
   /** Host as written; an IPv6 reference keeps its brackets. */
   host: string;
-  port?: number;
+  port?: number | undefined;
   params: Params;
   /** URI headers (`?name=value&…`), names and values as written. */
   headers: Array<[string, string]>;
@@ -147,7 +147,7 @@ export function parseUri(text: string, opts: UriParseOptions = {}): Uri {
   ) {
     throw badRequest("Invalid URI scheme");
   }
-  const scheme = text.slice(0, colon).toLowerCase();
+  const scheme = knownScheme(text, colon) ?? text.slice(0, colon).toLowerCase();
   const rest = text.slice(colon + 1);
   switch (scheme) {
     case "sip":
@@ -160,6 +160,27 @@ export function parseUri(text: string, opts: UriParseOptions = {}): Uri {
     default:
       return parseOpaque(scheme, rest, text);
   }
+}
+
+/** sip, sips, tel and urn recognised without building a lower-cased copy (the hot path). */
+function knownScheme(text: string, colon: number): string | undefined {
+  const c0 = text.charCodeAt(0) | 0x20;
+  const c1 = text.charCodeAt(1) | 0x20;
+  const c2 = text.charCodeAt(2) | 0x20;
+  if (colon === 3) {
+    if (c0 === 0x73 && c1 === 0x69 && c2 === 0x70) return "sip";
+    if (c0 === 0x74 && c1 === 0x65 && c2 === 0x6c) return "tel";
+    if (c0 === 0x75 && c1 === 0x72 && c2 === 0x6e) return "urn";
+  } else if (
+    colon === 4 &&
+    c0 === 0x73 &&
+    c1 === 0x69 &&
+    c2 === 0x70 &&
+    (text.charCodeAt(3) | 0x20) === 0x73
+  ) {
+    return "sips";
+  }
+  return undefined;
 }
 
 function parseSipUri(scheme: "sip" | "sips", rest: string, raw: string, opts: UriParseOptions): SipUri {
@@ -213,11 +234,8 @@ function parseSipUri(scheme: "sip" | "sips", rest: string, raw: string, opts: Ur
     i = rest.length;
   }
   if (i !== rest.length) throw badRequest("Invalid character in SIP URI");
-  const uri: SipUri = { scheme, host, params, headers, raw };
-  if (user !== undefined) uri.user = user;
-  if (password !== undefined) uri.password = password;
-  if (port !== undefined) uri.port = port;
-  return uri;
+  // one object shape for every SIP URI keeps property access monomorphic
+  return { scheme, user, password, host, port, params, headers, raw };
 }
 
 function findHostEnd(s: string, i: number): number {
@@ -261,18 +279,43 @@ export function parseHostPort(text: string, where: string): { host: string; port
     if (!isHostname(host)) throw badRequest(`Invalid host in ${where}`);
   }
   if (portText === undefined) return { host };
-  if (portText.length === 0 || portText.length > 5 || !/^[0-9]+$/.test(portText)) {
-    throw badRequest(`Invalid port in ${where}`);
+  if (portText.length === 0 || portText.length > 5) throw badRequest(`Invalid port in ${where}`);
+  let port = 0;
+  for (let i = 0; i < portText.length; i++) {
+    const c = portText.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) throw badRequest(`Invalid port in ${where}`);
+    port = port * 10 + (c - 0x30);
   }
-  const port = Number(portText);
   if (port > 65535) throw badRequest(`Invalid port in ${where}`);
   return { host, port };
+}
+
+/** IPv4address: four decimal octets, without the regular expression node:net uses. */
+function isDottedQuad(s: string): boolean {
+  let dots = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x2e) {
+      if (digits === 0 || ++dots > 3) return false;
+      value = 0;
+      digits = 0;
+    } else if (c >= 0x30 && c <= 0x39) {
+      // no leading zeros ("010" is ambiguous), at most 255
+      if (digits === 1 && value === 0) return false;
+      value = value * 10 + (c - 0x30);
+      if (++digits > 3 || value > 255) return false;
+    } else return false;
+  }
+  return dots === 3 && digits > 0;
 }
 
 /** hostname or IPv4address; labels of letters, digits, '-' (and '_', which real peers use). */
 export function isHostname(s: string): boolean {
   if (s.length === 0 || s.length > 255) return false;
-  if (isIPv4(s)) return true;
+  const last = s.charCodeAt(s.length - 1);
+  if (last >= 0x30 && last <= 0x39 && isDottedQuad(s)) return true;
   if (!allowed(s, HOSTNAME) || s.indexOf("%") >= 0) return false;
   if (s.charCodeAt(0) === 0x2e || s.charCodeAt(0) === 0x2d || s.indexOf("..") >= 0) return false;
   return true;

@@ -12,7 +12,11 @@ describe("dsip-gateway sip parse", () => {
     const r = cli(["sip", "parse", `${FIXTURES}ng911/dsip-to-esinet-invite.sip`]);
     expect(r.code).toBe(0);
     const json = JSON.parse(r.stdout);
-    expect(json).toMatchObject({ type: "request", method: "INVITE", requestUri: { scheme: "urn", nid: "service", nss: "sos" } });
+    expect(json).toMatchObject({
+      type: "request",
+      method: "INVITE",
+      requestUri: { scheme: "urn", nid: "service", nss: "sos" },
+    });
     expect(json.headers.cseq).toEqual({ seq: 1, method: "INVITE" });
     expect(json.headers.geolocation[0].uri.scheme).toBe("cid");
     expect(json.body.parts).toHaveLength(5);
@@ -26,7 +30,12 @@ describe("dsip-gateway sip parse", () => {
   });
 
   it("reads standard input with -", () => {
-    const r = cli(["sip", "parse", "-"], Buffer.from("SIP/2.0 100 \r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:a@b>\r\nCall-ID: x\r\nCSeq: 1 INVITE\r\n\r\n"));
+    const r = cli(
+      ["sip", "parse", "-"],
+      Buffer.from(
+        "SIP/2.0 100 \r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:a@b>\r\nCall-ID: x\r\nCSeq: 1 INVITE\r\n\r\n",
+      ),
+    );
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ type: "response", status: 100, reason: "" });
   });
@@ -35,7 +44,10 @@ describe("dsip-gateway sip parse", () => {
     const files = ["wsinv", "bigcode", "ncl"].map((n) => `${TORTURE_DIR}${n}.dat`);
     const r = cli(["sip", "parse", ...files]);
     expect(r.code).toBe(1);
-    const lines = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
+    const lines = r.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(lines).toEqual([
       { file: files[0], valid: true },
       { file: files[1], valid: false, status: "drop", reason: "Invalid status code" },

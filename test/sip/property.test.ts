@@ -15,21 +15,35 @@ import {
 } from "../../src/sip/index.js";
 import { TORTURE_DIR } from "./helpers.js";
 
-const tokenChar = fc.constantFrom(..."abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.!%*_+`'~");
+const tokenChar = fc.constantFrom(
+  ..."abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.!%*_+`'~",
+);
 const token = fc.string({ unit: tokenChar, minLength: 1, maxLength: 12 });
-const label = fc.string({ unit: fc.constantFrom(..."abcdefghijklmnopqrstuvwxyz0123456789"), minLength: 1, maxLength: 10 });
+const label = fc.string({
+  unit: fc.constantFrom(..."abcdefghijklmnopqrstuvwxyz0123456789"),
+  minLength: 1,
+  maxLength: 10,
+});
 const host = fc.oneof(
   fc.array(label, { minLength: 1, maxLength: 4 }).map((l) => l.join(".")),
   fc.ipV4(),
   fc.ipV6().map((a) => `[${a}]`),
 );
-const user = fc.string({ unit: fc.constantFrom(..."abcdefghijklmnopqrstuvwxyz0123456789-_.!~*'()&=+$,;?/"), minLength: 1, maxLength: 16 });
+const user = fc.string({
+  unit: fc.constantFrom(..."abcdefghijklmnopqrstuvwxyz0123456789-_.!~*'()&=+$,;?/"),
+  minLength: 1,
+  maxLength: 16,
+});
 const port = fc.option(fc.integer({ min: 1, max: 65535 }), { nil: undefined });
-const sipUri = fc.record({ scheme: fc.constantFrom("sip", "sips"), user: fc.option(user, { nil: undefined }), host, port }).map(
-  ({ scheme, user, host, port }) => `${scheme}:${user ? `${user}@` : ""}${host}${port ? `:${port}` : ""}`,
-);
+const sipUri = fc
+  .record({ scheme: fc.constantFrom("sip", "sips"), user: fc.option(user, { nil: undefined }), host, port })
+  .map(
+    ({ scheme, user, host, port }) => `${scheme}:${user ? `${user}@` : ""}${host}${port ? `:${port}` : ""}`,
+  );
 const displayName = fc.string({ minLength: 0, maxLength: 20 }).filter((s) => !/[\r\n]/.test(s));
-const headerValue = fc.string({ unit: fc.constantFrom(..."abc XYZ 0123;=,<>@:\"/\\é"), maxLength: 40 }).map((s) => s.trim());
+const headerValue = fc
+  .string({ unit: fc.constantFrom(...'abc XYZ 0123;=,<>@:"/\\é'), maxLength: 40 })
+  .map((s) => s.trim());
 const method = fc.oneof(fc.constantFrom("INVITE", "OPTIONS", "BYE", "MESSAGE", "INFO"), token);
 
 const request = fc.record({
@@ -45,7 +59,13 @@ const request = fc.record({
   viaHost: host,
   viaPort: port,
   branch: token,
-  extra: fc.array(fc.tuple(token.map((t) => `X-${t}`), headerValue), { maxLength: 5 }),
+  extra: fc.array(
+    fc.tuple(
+      token.map((t) => `X-${t}`),
+      headerValue,
+    ),
+    { maxLength: 5 },
+  ),
   body: fc.uint8Array({ maxLength: 300 }),
 });
 
@@ -64,7 +84,9 @@ describe("property: build → serialize → parse", () => {
             ["Call-ID", r.callId],
             ["CSeq", `${r.seq} ${r.method}`],
             ...r.extra,
-            ...(r.body.length > 0 ? ([["Content-Type", "application/octet-stream"]] as Array<[string, string]>) : []),
+            ...(r.body.length > 0
+              ? ([["Content-Type", "application/octet-stream"]] as Array<[string, string]>)
+              : []),
           ],
           body: Buffer.from(r.body),
         });
@@ -146,7 +168,29 @@ function exercise2(buf: Buffer): void {
 
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ kind: fc.constant("flip" as const), at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }) }),
-  fc.record({ kind: fc.constant("insert" as const), at: fc.nat(), text: fc.constantFrom(";", ",", '"', "<", ">", ":", "\r\n", " ", "\t", "%", "[", "]", "\\", "@", "\0", "=", "\r\n ") }),
+  fc.record({
+    kind: fc.constant("insert" as const),
+    at: fc.nat(),
+    text: fc.constantFrom(
+      ";",
+      ",",
+      '"',
+      "<",
+      ">",
+      ":",
+      "\r\n",
+      " ",
+      "\t",
+      "%",
+      "[",
+      "]",
+      "\\",
+      "@",
+      "\0",
+      "=",
+      "\r\n ",
+    ),
+  }),
   fc.record({ kind: fc.constant("delete" as const), at: fc.nat(), len: fc.integer({ min: 1, max: 8 }) }),
   fc.record({ kind: fc.constant("truncate" as const), at: fc.nat() }),
   fc.record({ kind: fc.constant("duplicate" as const), at: fc.nat(), len: fc.integer({ min: 1, max: 80 }) }),
@@ -189,9 +233,13 @@ function mutate(buf: Buffer, muts: Mutation[]): Buffer {
 describe("property: mutated torture messages", () => {
   it("never throw anything but the typed parse error", () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: corpus.length - 1 }), fc.array(mutation, { minLength: 1, maxLength: 6 }), (i, muts) => {
-        exercise(mutate(corpus[i]!, muts));
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: corpus.length - 1 }),
+        fc.array(mutation, { minLength: 1, maxLength: 6 }),
+        (i, muts) => {
+          exercise(mutate(corpus[i]!, muts));
+        },
+      ),
       { numRuns: 3000 },
     );
   });

@@ -9,7 +9,7 @@ export interface Via {
   /** Upper case: UDP, TCP, TLS, SCTP, WS, WSS or another token. */
   transport: string;
   host: string;
-  port?: number;
+  port?: number | undefined;
   params: Params;
 }
 
@@ -27,6 +27,14 @@ function expectSlash(s: string, i: number): number {
   i = skipWs(s, i);
   if (s.charCodeAt(i) !== 0x2f) throw badRequest("Malformed Via: expected '/'");
   return skipWs(s, i + 1);
+}
+
+const TRANSPORTS = ["UDP", "TCP", "TLS", "WS", "WSS", "SCTP", "TLS-SCTP"];
+
+/** Upper-cased transport; the usual ones come back as shared constants. */
+function upperTransport(t: string): string {
+  for (const known of TRANSPORTS) if (t === known) return known;
+  return t.toUpperCase();
 }
 
 /** Parses one via-parm (one element of a Via list). */
@@ -68,15 +76,9 @@ export function parseVia(text: string): Via {
   const { host, port } = parseHostPort(hostPort, "Via");
   const { params, end } = readParams(text, i);
   if (skipWs(text, end) !== text.length) throw badRequest("Malformed Via: unexpected text");
-  const via: Via = {
-    protocol: `${name.value}/${version.value}`.toUpperCase(),
-    transport: transport.value.toUpperCase(),
-    host,
-    params,
-  };
-  if (port !== undefined) via.port = port;
-  if (via.protocol !== "SIP/2.0") throw badRequest("Unsupported Via protocol");
-  return via;
+  if (name.value.toUpperCase() !== "SIP" || version.value !== "2.0")
+    throw badRequest("Unsupported Via protocol");
+  return { protocol: "SIP/2.0", transport: upperTransport(transport.value), host, port, params };
 }
 
 export function formatVia(via: Via): string {
