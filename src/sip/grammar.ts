@@ -179,8 +179,7 @@ export interface ParamsResult {
  * keeps its quotes; `unquote` reads it); names are case-insensitive and stored
  * in lower case.
  */
-export function readParams(s: string, start: number, opts: { uriValues?: boolean } = {}): ParamsResult {
-  const valueChar = opts.uriValues ? isUriValueChar : isParamValueChar;
+export function readParams(s: string, start: number, uriValues = false): ParamsResult {
   const params = newParams();
   let i = skipWs(s, start);
   while (i < s.length && s.charCodeAt(i) === 0x3b) {
@@ -212,13 +211,14 @@ export function readParams(s: string, start: number, opts: { uriValues?: boolean
         if (close < 0) throw badRequest("Unterminated URI in parameter");
         i = close + 1;
       } else {
-        while (i < s.length && valueChar(s.charCodeAt(i))) i++;
+        if (uriValues) while (i < s.length && isUriValueChar(s.charCodeAt(i))) i++;
+        else while (i < s.length && isParamValueChar(s.charCodeAt(i))) i++;
       }
       if (i === valueStart) throw badRequest(`Empty value for parameter ${name}`);
       value = s.slice(valueStart, i);
       i = skipWs(s, i);
     }
-    if (!(name in params)) params[name] = value;
+    if (params[name] === undefined) params[name] = value;
     if (i < s.length && s.charCodeAt(i) !== 0x3b && s.charCodeAt(i) !== 0x2c) {
       throw badRequest(`Invalid character after parameter ${name}`);
     }

@@ -9,7 +9,13 @@ import { badRequest, SipParseError } from "./errors.js";
 import { isToken, isTokenChar, isWs } from "./grammar.js";
 import { headerKey, knownHeaderKey } from "./header-names.js";
 import { parseContentLength } from "./headers/scalars.js";
-import { type AnySipMessage, type HeaderField, SipRequest, SipResponse } from "./message.js";
+import {
+  type AnySipMessage,
+  type HeaderField,
+  ReceivedHeaderField,
+  SipRequest,
+  SipResponse,
+} from "./message.js";
 
 export interface ParseOptions {
   /**
@@ -178,26 +184,26 @@ export function splitHeaderFields(text: string, from: number, maxFields: number)
     }
     if (nameEnd === pos) throw badRequest("Invalid header name");
     if (fields.length >= maxFields) throw badRequest("Too many header fields");
-    const name = text.slice(pos, nameEnd);
     let vs = colon + 1;
     while (vs < lineEnd && isWs(text.charCodeAt(vs))) vs++;
     let ve = lineEnd;
     while (ve > vs && isWs(text.charCodeAt(ve - 1))) ve--;
-    let value = text.slice(vs, ve);
-    // continuation lines: replace the line break and leading whitespace by one space
+    // continuation lines: the value replaces each line break and its leading whitespace by one space
+    let unfolded: string | undefined;
     let next = nl + 1;
     while (next < len && (text.charCodeAt(next) === 0x20 || text.charCodeAt(next) === 0x09)) {
+      if (unfolded === undefined) unfolded = text.slice(vs, ve);
       let nl2 = text.indexOf("\n", next);
       if (nl2 < 0) nl2 = len;
       const end2 = text.charCodeAt(nl2 - 1) === 0x0d ? nl2 - 1 : nl2;
       const more = text.slice(next, end2).trim();
-      if (more.length > 0) value = value.length > 0 ? `${value} ${more}` : more;
+      if (more.length > 0) unfolded = unfolded.length > 0 ? `${unfolded} ${more}` : more;
       lineEnd = end2;
       nl = nl2;
       next = nl2 + 1;
     }
-    const key = knownHeaderKey(hash, text, pos, nameEnd) ?? headerKey(name);
-    fields.push({ name, key, value, raw: text.slice(pos, lineEnd) });
+    const key = knownHeaderKey(hash, text, pos, nameEnd) ?? headerKey(text.slice(pos, nameEnd));
+    fields.push(new ReceivedHeaderField(key, text, pos, nameEnd, vs, ve, lineEnd, unfolded));
     pos = nl + 1;
   }
   return fields;

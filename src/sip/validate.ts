@@ -49,7 +49,9 @@ function validateCommon(msg: SipMessage): void {
     if (!seen.has(name)) throw badRequest(`Missing ${canonicalHeaderName(name)} header`);
   }
   // Parsing the core headers is the validation: each throws a precise 400.
-  void msg.via;
+  // Of the Vias only the top one: it is the one we answer to or match on; the
+  // others are copied back or dropped, never interpreted (RFC 3261 §8.2.6.2, §8.1.3.3).
+  void msg.topVia;
   void msg.from;
   void msg.to;
   void msg.callId;
