@@ -232,6 +232,20 @@ function isParamValueChar(code: number): boolean {
 }
 
 /**
+ * `token *(;params)` filling the whole text, the shape of Content-Disposition,
+ * Reason and Session-Expires. `what` names the header in errors.
+ */
+export function readTokenWithParams(text: string, what: string): { token: string; params: Params } {
+  let i = skipWs(text, 0);
+  const start = i;
+  while (i < text.length && isTokenChar(text.charCodeAt(i))) i++;
+  if (i === start) throw badRequest(`Malformed ${what}`);
+  const { params, end } = readParams(text, i);
+  if (skipWs(text, end) !== text.length) throw badRequest(`Malformed ${what}`);
+  return { token: text.slice(start, i), params };
+}
+
+/**
  * Identity's `info` is `<absoluteURI>` (RFC 8224), yet deployed signers send it
  * bare (`info=https://…`); for such headers a value runs to the next ';' or ','.
  */
