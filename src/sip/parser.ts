@@ -116,6 +116,7 @@ function parseUnchecked(buf: Buffer, start: number, opts: ParseOptions): AnySipM
 const VERSION_RE = /^SIP\/(\d{1,3})\.(\d{1,3})$/i;
 
 function checkVersion(version: string): void {
+  if (version === "SIP/2.0") return;
   const m = VERSION_RE.exec(version);
   if (!m) throw badRequest("Malformed SIP version");
   if (Number(m[1]) !== 2 || Number(m[2]) !== 0) throw new SipParseError("Version Not Supported", 505);
@@ -140,21 +141,23 @@ function parseStartLine(line: string): SipRequest | SipResponse {
     return new SipResponse(status, reason, [], EMPTY, version);
   }
   // Request-Line = Method SP Request-URI SP SIP-Version: exactly one SP each (RFC 4475 lwsstart, trws)
-  const parts = line.split(" ");
-  if (parts.length !== 3) {
+  const sp1 = line.indexOf(" ");
+  const sp2 = sp1 < 0 ? -1 : line.indexOf(" ", sp1 + 1);
+  if (sp1 <= 0 || sp2 < 0 || line.indexOf(" ", sp2 + 1) >= 0 || sp2 === sp1 + 1 || sp2 === line.length - 1) {
     if (isWs(line.charCodeAt(line.length - 1))) throw badRequest("Trailing whitespace in Request-Line");
-    if (parts.includes("")) throw badRequest("Extra whitespace in Request-Line");
-    if (parts.length > 3) throw badRequest("Whitespace in Request-URI");
+    if (line.indexOf("  ") >= 0) throw badRequest("Extra whitespace in Request-Line");
+    if (sp2 >= 0) throw badRequest("Whitespace in Request-URI");
     throw badRequest("Malformed Request-Line");
   }
-  const [method, uri, version] = parts as [string, string, string];
+  const method = line.slice(0, sp1);
   if (!isToken(method)) throw badRequest("Invalid method");
-  if (uri.length === 0) throw badRequest("Malformed Request-Line");
-  if (uri.charCodeAt(0) === 0x3c) throw badRequest("Request-URI in angle brackets");
-  for (let i = 0; i < uri.length; i++)
-    if (uri.charCodeAt(i) <= 0x20) throw badRequest("Whitespace in Request-URI");
+  if (line.charCodeAt(sp1 + 1) === 0x3c) throw badRequest("Request-URI in angle brackets");
+  for (let i = sp1 + 1; i < sp2; i++) {
+    if (line.charCodeAt(i) <= 0x20) throw badRequest("Whitespace in Request-URI");
+  }
+  const version = line.slice(sp2 + 1);
   checkVersion(version);
-  return new SipRequest(method, uri, [], EMPTY, version);
+  return new SipRequest(method, line.slice(sp1 + 1, sp2), [], EMPTY, version);
 }
 
 /** Cuts the header section into fields, joining folded lines (RFC 3261 §7.3.1). */

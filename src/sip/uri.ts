@@ -152,7 +152,7 @@ export function parseUri(text: string, opts: UriParseOptions = {}): Uri {
   switch (scheme) {
     case "sip":
     case "sips":
-      return parseSipUri(scheme, rest, text, opts);
+      return parseSipUri(scheme, text, colon + 1, opts);
     case "tel":
       return parseTelUri(rest, text);
     case "urn":
@@ -183,47 +183,56 @@ function knownScheme(text: string, colon: number): string | undefined {
   return undefined;
 }
 
-function parseSipUri(scheme: "sip" | "sips", rest: string, raw: string, opts: UriParseOptions): SipUri {
-  let i = 0;
+function parseSipUri(scheme: "sip" | "sips", text: string, start: number, opts: UriParseOptions): SipUri {
+  const len = text.length;
   let user: string | undefined;
   let password: string | undefined;
+  let i = start;
   // '@' appears nowhere in a SIP URI but between userinfo and host, so the
   // first one splits them, whatever ';' '?' '/' the user part holds (RFC 4475 intmeth, semiuri).
-  const at = rest.indexOf("@");
+  const at = text.indexOf("@", start);
   if (at >= 0) {
-    const userinfo = rest.slice(0, at);
-    const pw = userinfo.indexOf(":");
-    user = pw >= 0 ? userinfo.slice(0, pw) : userinfo;
-    if (pw >= 0) {
-      password = userinfo.slice(pw + 1);
-      if (!allowed(password, PASSWORD)) throw badRequest("Invalid password in SIP URI");
+    let colon = start;
+    while (colon < at && text.charCodeAt(colon) !== 0x3a) colon++;
+    if (colon === start) throw badRequest("Empty user part in SIP URI");
+    if (!allowed(text, USER, start, colon)) throw badRequest("Invalid user part in SIP URI");
+    user = text.slice(start, colon);
+    if (colon < at) {
+      if (!allowed(text, PASSWORD, colon + 1, at)) throw badRequest("Invalid password in SIP URI");
+      password = text.slice(colon + 1, at);
     }
-    if (user.length === 0) throw badRequest("Empty user part in SIP URI");
-    if (!allowed(user, USER)) throw badRequest("Invalid user part in SIP URI");
     i = at + 1;
   }
-  const hostEnd = findHostEnd(rest, i);
-  const { host, port } = parseHostPort(rest.slice(i, hostEnd), "SIP URI");
-  i = hostEnd;
+  const hp = readHostPort(text, i, "SIP URI", false);
+  const { host, port } = hp;
+  i = hp.end;
   const params = newParams();
-  while (i < rest.length && rest.charCodeAt(i) === 0x3b) {
-    let end = i + 1;
-    while (end < rest.length && rest.charCodeAt(end) !== 0x3b && rest.charCodeAt(end) !== 0x3f) end++;
-    const segment = rest.slice(i + 1, end);
-    const eq = segment.indexOf("=");
-    const name = eq >= 0 ? segment.slice(0, eq) : segment;
-    const value = eq >= 0 ? segment.slice(eq + 1) : null;
-    if (name.length === 0 || !allowed(name, PARAM)) throw badRequest("Invalid URI parameter");
-    if (value !== null && (value.length === 0 || !allowed(value, PARAM)))
-      throw badRequest("Invalid URI parameter value");
-    const key = name.toLowerCase();
-    if (!(key in params)) params[key] = value;
-    i = end;
+  while (i < len && text.charCodeAt(i) === 0x3b) {
+    const nameStart = ++i;
+    let upper = false;
+    let eq = -1;
+    while (i < len) {
+      const c = text.charCodeAt(i);
+      if (c === 0x3b || c === 0x3f) break;
+      if (c === 0x3d && eq < 0) eq = i;
+      else if (eq < 0 && c >= 0x41 && c <= 0x5a) upper = true;
+      i++;
+    }
+    const nameEnd = eq < 0 ? i : eq;
+    if (nameEnd === nameStart || !allowed(text, PARAM, nameStart, nameEnd))
+      throw badRequest("Invalid URI parameter");
+    let value: string | null = null;
+    if (eq >= 0) {
+      if (eq + 1 === i || !allowed(text, PARAM, eq + 1, i)) throw badRequest("Invalid URI parameter value");
+      value = text.slice(eq + 1, i);
+    }
+    const name = upper ? text.slice(nameStart, nameEnd).toLowerCase() : text.slice(nameStart, nameEnd);
+    if (params[name] === undefined) params[name] = value;
   }
   const headers: Array<[string, string]> = [];
-  if (i < rest.length && rest.charCodeAt(i) === 0x3f) {
+  if (i < len && text.charCodeAt(i) === 0x3f) {
     if (opts.requestUri) throw badRequest("Headers not allowed in Request-URI");
-    for (const pair of rest.slice(i + 1).split("&")) {
+    for (const pair of text.slice(i + 1).split("&")) {
       const eq = pair.indexOf("=");
       const name = eq >= 0 ? pair.slice(0, eq) : pair;
       const value = eq >= 0 ? pair.slice(eq + 1) : "";
@@ -231,63 +240,98 @@ function parseSipUri(scheme: "sip" | "sips", rest: string, raw: string, opts: Ur
         throw badRequest("Invalid URI header");
       headers.push([name, value]);
     }
-    i = rest.length;
+    i = len;
   }
-  if (i !== rest.length) throw badRequest("Invalid character in SIP URI");
+  if (i !== len) throw badRequest("Invalid character in SIP URI");
   // one object shape for every SIP URI keeps property access monomorphic
-  return { scheme, user, password, host, port, params, headers, raw };
+  return { scheme, user, password, host, port, params, headers, raw: text };
 }
 
-function findHostEnd(s: string, i: number): number {
-  if (s.charCodeAt(i) === 0x5b) {
-    const close = s.indexOf("]", i);
-    if (close < 0) throw badRequest("Unterminated IPv6 reference");
-    i = close + 1;
+function isHostChar(c: number): boolean {
+  return c < 128 && HOSTNAME[c] === 1;
+}
+
+/** An IPv6 reference's inside, tolerating the three-colon form RFC 5118 §4.10 asks us to accept. */
+function isIPv6Reference(inner: string): boolean {
+  return isIPv6(inner) || (inner.indexOf(":::") >= 0 && isIPv6(inner.replace(":::", "::")));
+}
+
+/** isHostname over text[start, end) without cutting it out first. */
+function isHostnameRange(text: string, start: number, end: number): boolean {
+  if (end === start || end - start > 255) return false;
+  const first = text.charCodeAt(start);
+  if (first === 0x2e || first === 0x2d) return false;
+  let prevDot = false;
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x2e) {
+      if (prevDot) return false;
+      prevDot = true;
+    } else prevDot = false;
   }
-  while (i < s.length) {
-    const c = s.charCodeAt(i);
-    if (c === 0x3b || c === 0x3f) break;
-    i++;
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0x30 && last <= 0x39) {
+    // all digits and dots: then it must be a real dotted quad
+    let numeric = true;
+    for (let i = start; i < end && numeric; i++) {
+      const c = text.charCodeAt(i);
+      numeric = c === 0x2e || (c >= 0x30 && c <= 0x39);
+    }
+    if (numeric) return isDottedQuad(text.slice(start, end));
   }
-  return i;
+  return true;
 }
 
 /**
- * host [":" port] as in a SIP URI or a Via sent-by. An IPv6 address must be in
+ * Reads host [":" port] at text[i] as in a SIP URI or a Via sent-by, up to the
+ * first character that cannot belong to it. An IPv6 address must be in
  * brackets (RFC 5118 §4.2); the RFC 3261 ABNF bug that lets a reference carry
- * three colons is tolerated, as RFC 5118 §4.10 asks.
+ * three colons is tolerated, as RFC 5118 §4.10 asks. `lws` allows whitespace
+ * around the colon, which Via's grammar (COLON = SWS ":" SWS) permits.
  */
-export function parseHostPort(text: string, where: string): { host: string; port?: number } {
-  let host: string;
-  let portText: string | undefined;
-  if (text.charCodeAt(0) === 0x5b) {
-    const close = text.indexOf("]");
+export function readHostPort(
+  text: string,
+  i: number,
+  where: string,
+  lws: boolean,
+): { host: string; port: number | undefined; end: number } {
+  const len = text.length;
+  const hostStart = i;
+  if (text.charCodeAt(i) === 0x5b) {
+    const close = text.indexOf("]", i);
     if (close < 0) throw badRequest(`Unterminated IPv6 reference in ${where}`);
-    host = text.slice(0, close + 1);
-    const inner = host.slice(1, -1);
-    if (!isIPv6(inner) && !isIPv6(inner.replace(":::", "::")))
-      throw badRequest(`Invalid IPv6 reference in ${where}`);
-    const after = text.slice(close + 1);
-    if (after.length > 0) {
-      if (after.charCodeAt(0) !== 0x3a) throw badRequest(`Invalid host in ${where}`);
-      portText = after.slice(1);
-    }
+    if (!isIPv6Reference(text.slice(i + 1, close))) throw badRequest(`Invalid IPv6 reference in ${where}`);
+    i = close + 1;
   } else {
-    const colon = text.indexOf(":");
-    host = colon >= 0 ? text.slice(0, colon) : text;
-    if (colon >= 0) portText = text.slice(colon + 1);
-    if (!isHostname(host)) throw badRequest(`Invalid host in ${where}`);
+    while (i < len && isHostChar(text.charCodeAt(i))) i++;
+    if (!isHostnameRange(text, hostStart, i)) throw badRequest(`Invalid host in ${where}`);
   }
-  if (portText === undefined) return { host };
-  if (portText.length === 0 || portText.length > 5) throw badRequest(`Invalid port in ${where}`);
+  const host = text.slice(hostStart, i);
+  let j = lws ? skipSpaces(text, i) : i;
+  if (text.charCodeAt(j) !== 0x3a) return { host, port: undefined, end: i };
+  j = lws ? skipSpaces(text, j + 1) : j + 1;
+  const portStart = j;
   let port = 0;
-  for (let i = 0; i < portText.length; i++) {
-    const c = portText.charCodeAt(i);
-    if (c < 0x30 || c > 0x39) throw badRequest(`Invalid port in ${where}`);
+  while (j < len) {
+    const c = text.charCodeAt(j);
+    if (c < 0x30 || c > 0x39) break;
     port = port * 10 + (c - 0x30);
+    j++;
   }
-  if (port > 65535) throw badRequest(`Invalid port in ${where}`);
-  return { host, port };
+  if (j === portStart || j - portStart > 5 || port > 65535) throw badRequest(`Invalid port in ${where}`);
+  return { host, port, end: j };
+}
+
+function skipSpaces(s: string, i: number): number {
+  while (i < s.length && (s.charCodeAt(i) === 0x20 || s.charCodeAt(i) === 0x09)) i++;
+  return i;
+}
+
+/** host [":" port] filling the whole text. */
+export function parseHostPort(text: string, where: string): { host: string; port?: number } {
+  const { host, port, end } = readHostPort(text, 0, where, false);
+  if (end !== text.length) throw badRequest(`Invalid host in ${where}`);
+  return port === undefined ? { host } : { host, port };
 }
 
 /** IPv4address: four decimal octets, without the regular expression node:net uses. */
@@ -313,12 +357,8 @@ function isDottedQuad(s: string): boolean {
 
 /** hostname or IPv4address; labels of letters, digits, '-' (and '_', which real peers use). */
 export function isHostname(s: string): boolean {
-  if (s.length === 0 || s.length > 255) return false;
-  const last = s.charCodeAt(s.length - 1);
-  if (last >= 0x30 && last <= 0x39 && isDottedQuad(s)) return true;
-  if (!allowed(s, HOSTNAME) || s.indexOf("%") >= 0) return false;
-  if (s.charCodeAt(0) === 0x2e || s.charCodeAt(0) === 0x2d || s.indexOf("..") >= 0) return false;
-  return true;
+  for (let i = 0; i < s.length; i++) if (!isHostChar(s.charCodeAt(i))) return false;
+  return isHostnameRange(s, 0, s.length);
 }
 
 function parseTelUri(rest: string, raw: string): TelUri {

@@ -25,7 +25,10 @@ const label = fc.string({
   maxLength: 10,
 });
 const host = fc.oneof(
-  fc.array(label, { minLength: 1, maxLength: 4 }).map((l) => l.join(".")),
+  // RFC 3261 hostname: the top label starts with a letter
+  fc
+    .tuple(fc.array(label, { maxLength: 3 }), fc.constantFrom(..."abcdefghijklmnopqrstuvwxyz"), label)
+    .map(([labels, first, top]) => [...labels, first + top].join(".")),
   fc.ipV4(),
   fc.ipV6().map((a) => `[${a}]`),
 );

@@ -69,6 +69,8 @@ describe("sip and sips URIs", () => {
     ["sip:user@[2001:db8::1", "unterminated IPv6"],
     ["sip:user@[not:an:ip]", "bad IPv6"],
     ["sip:2001:db8::10", "IPv6 without brackets"],
+    ["sip:user@1.2.3", "numeric host that is no IPv4 address"],
+    ["sip:user@256.1.1.1", "IPv4 octet out of range"],
     ["sip:us er@example.com", "space in user"],
     ["sip:user@example.com;=x", "empty parameter name"],
     ["sip:user@example.com;a=", "empty parameter value"],
