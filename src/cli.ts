@@ -2,6 +2,7 @@
 // The `dsip-gateway` command. Each command group lives in its own module under
 // src/cli/ and registers itself here; this file only wires them together.
 import { Command } from "commander";
+import { registerAgentCommands } from "./cli/agent-commands.js";
 import { EXIT_USAGE } from "./cli/exit-codes.js";
 import { registerStartCommand } from "./cli/start-command.js";
 
@@ -14,6 +15,7 @@ program
   .configureOutput({ outputError: (str, write) => write(str) });
 
 registerStartCommand(program);
+registerAgentCommands(program);
 
 try {
   await program.parseAsync(process.argv);

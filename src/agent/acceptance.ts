@@ -32,6 +32,14 @@ export interface AcceptanceOptions {
   now?: () => number;
 }
 
+export interface AcceptOptions {
+  /**
+   * The message waited at a relay: its `ts` may be old (its `exp` still applies).
+   * Replays stay refused by the id cache.
+   */
+  storedAndForwarded?: boolean;
+}
+
 export const DEFAULT_SKEW_SECONDS = 120;
 export const DEFAULT_MAX_MESSAGE_BYTES = 256 * 1024;
 
@@ -56,7 +64,7 @@ export class MessageAcceptor {
   }
 
   /** Parses and accepts one wire frame. Throws a DsipError naming the first failed check. */
-  async acceptFrame(frame: string | Buffer): Promise<DsipMessage> {
+  async acceptFrame(frame: string | Buffer, options?: AcceptOptions): Promise<DsipMessage> {
     const size = typeof frame === "string" ? Buffer.byteLength(frame) : frame.length;
     if (size > this.maxMessageBytes) throw new OversizeError(`${size} > ${this.maxMessageBytes} bytes`);
     let value: unknown;
@@ -65,14 +73,14 @@ export class MessageAcceptor {
     } catch {
       throw new MalformedJsonError("not JSON");
     }
-    return this.accept(value);
+    return this.accept(value, options);
   }
 
   /** Accepts an already decoded message; the object itself is returned, never a copy. */
-  async accept(value: unknown): Promise<DsipMessage> {
+  async accept(value: unknown, options?: AcceptOptions): Promise<DsipMessage> {
     parseMessage(value);
     const message = value as DsipMessage;
-    this.checkClock(message);
+    this.checkClock(message, options?.storedAndForwarded === true);
     const { kid } = message.sig;
     if (!kid.startsWith(`${message.from}#`)) throw new KidNotAuthorizedError("kid is not a key of `from`");
     const keys = await this.keys.authenticationKeys(message.from);
@@ -85,9 +93,10 @@ export class MessageAcceptor {
     return message;
   }
 
-  private checkClock(message: DsipMessage): void {
+  private checkClock(message: DsipMessage, storedAndForwarded: boolean): void {
     const now = this.now();
-    if (now - message.ts > this.skewSeconds) throw new StaleTimestampError(`ts is ${now - message.ts} s old`);
+    if (!storedAndForwarded && now - message.ts > this.skewSeconds)
+      throw new StaleTimestampError(`ts is ${now - message.ts} s old`);
     if (message.ts - now > this.skewSeconds)
       throw new FutureTimestampError(`ts is ${message.ts - now} s ahead`);
     if (message.exp !== undefined && message.exp <= now) throw new ExpiredError();
