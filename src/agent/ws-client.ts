@@ -34,17 +34,19 @@ export interface Arrival {
 /** Fields the client fills in when the caller leaves them out. */
 export type Outgoing = Record<string, unknown> & { type: string };
 
-export declare interface DsipClient {
-  on(event: "ready", listener: (authOk: MessageOf<"dsip.authOk">) => void): this;
-  on(event: "message", listener: (arrival: Arrival) => void): this;
-  on(event: "refused", listener: (error: MessageOf<"dsip.error">) => void): this;
-  on(event: "invalid", listener: (error: DsipError) => void): this;
-  on(event: "disconnected", listener: (code: number, reason: string) => void): this;
+export interface DsipClientEvents {
+  ready: [authOk: MessageOf<"dsip.authOk">];
+  message: [arrival: Arrival];
+  /** The gateway refused something this client sent. */
+  refused: [error: MessageOf<"dsip.error">];
+  /** Something arrived that does not pass the acceptance checks. */
+  invalid: [error: DsipError];
+  disconnected: [code: number, reason: string];
 }
 
 const TRANSIENT = new Set(["resolutionFailed", "resolutionTimeout", "internal"]);
 
-export class DsipClient extends EventEmitter {
+export class DsipClient extends EventEmitter<DsipClientEvents> {
   gatewayDid: string | undefined;
   private ws: WebSocket | undefined;
   private ready = false;

@@ -25,15 +25,13 @@ export async function startHttpServer(
       return;
     }
     if (path === "/healthz") {
-      res
-        .writeHead(200, { "content-type": "application/json" })
-        .end(
-          JSON.stringify({
-            status: "ok",
-            did: agent.identity.did,
-            connections: agent.server.connectionCount,
-          }),
-        );
+      res.writeHead(200, { "content-type": "application/json" }).end(
+        JSON.stringify({
+          status: "ok",
+          did: agent.identity.did,
+          connections: agent.server.connectionCount,
+        }),
+      );
       return;
     }
     if (path === "/.well-known/did.json") {
