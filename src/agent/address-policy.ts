@@ -26,7 +26,6 @@ function buildDenied(): BlockList {
   const v6: [string, number][] = [
     ["::", 128],
     ["::1", 128],
-    ["::ffff:0:0", 96],
     ["64:ff9b::", 96],
     ["100::", 64],
     ["2001:db8::", 32],
