@@ -1,7 +1,6 @@
-import { rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
-import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MessageAcceptor } from "../../src/agent/acceptance.js";
 import { AddressPolicy } from "../../src/agent/address-policy.js";
@@ -13,7 +12,9 @@ import { didWebIdentity } from "../../src/agent/wallet.js";
 import { nextId, seed } from "./helpers.js";
 import { makeTestPki, type TestPki } from "./test-ca.js";
 
-const vectors = JSON.parse(readFileSync(new URL("../fixtures/identity-vectors.json", import.meta.url), "utf8"));
+const vectors = JSON.parse(
+  readFileSync(new URL("../fixtures/identity-vectors.json", import.meta.url), "utf8"),
+);
 
 let pki: TestPki;
 let server: Server;
@@ -94,7 +95,16 @@ describe("did:web URL mapping", () => {
 
   it("refuses private, loopback and reserved addresses unless allowlisted", () => {
     const policy = new AddressPolicy();
-    for (const a of ["127.0.0.1", "10.1.2.3", "192.168.1.1", "169.254.169.254", "::1", "fd00::1", "::ffff:127.0.0.1", "0.0.0.0"]) {
+    for (const a of [
+      "127.0.0.1",
+      "10.1.2.3",
+      "192.168.1.1",
+      "169.254.169.254",
+      "::1",
+      "fd00::1",
+      "::ffff:127.0.0.1",
+      "0.0.0.0",
+    ]) {
       expect(policy.isAllowed(a), a).toBe(false);
     }
     expect(policy.isAllowed("8.8.8.8")).toBe(true);
@@ -106,7 +116,9 @@ describe("did:web resolution over HTTPS (local test CA)", () => {
   it("resolves host and path forms, then serves from the cache", async () => {
     const key = didWebIdentity(seed(20), "x").publicKey;
     routes.set("/.well-known/did.json", (res) => res.end(JSON.stringify(docFor(didFor(), [key]))));
-    routes.set("/users/alice/did.json", (res) => res.end(JSON.stringify(docFor(didFor(":users:alice"), [key]))));
+    routes.set("/users/alice/did.json", (res) =>
+      res.end(JSON.stringify(docFor(didFor(":users:alice"), [key]))),
+    );
     const r = resolver();
     expect((await r.resolve(didFor())).id).toBe(didFor());
     expect((await r.resolve(didFor(":users:alice"))).id).toBe(didFor(":users:alice"));
@@ -116,11 +128,15 @@ describe("did:web resolution over HTTPS (local test CA)", () => {
   });
 
   it("refuses a loopback address without an allowlist entry", async () => {
-    expect(await failure(resolver({ allowPrivateAddresses: [] }).resolve(didFor()))).toMatch(/^502 did:resolution-failed .*private/);
+    expect(await failure(resolver({ allowPrivateAddresses: [] }).resolve(didFor()))).toMatch(
+      /^502 did:resolution-failed .*private/,
+    );
   });
 
   it("refuses a certificate from an unknown CA", async () => {
-    expect(await failure(new DidWebResolver({ allowPrivateAddresses: ["127.0.0.1"] }).resolve(didFor()))).toMatch(/^502 /);
+    expect(
+      await failure(new DidWebResolver({ allowPrivateAddresses: ["127.0.0.1"] }).resolve(didFor())),
+    ).toMatch(/^502 /);
   });
 
   it("follows a same-host redirect and refuses one to another host", async () => {
@@ -151,7 +167,9 @@ describe("did:web resolution over HTTPS (local test CA)", () => {
       /* never answers */
     });
     const started = Date.now();
-    expect(await failure(resolver({ timeoutMs: 300 }).resolve(didFor(":slow")))).toMatch(/^504 did:resolution-timeout/);
+    expect(await failure(resolver({ timeoutMs: 300 }).resolve(didFor(":slow")))).toMatch(
+      /^504 did:resolution-timeout/,
+    );
     expect(Date.now() - started).toBeLessThan(2000);
   });
 
@@ -165,16 +183,22 @@ describe("did:web resolution over HTTPS (local test CA)", () => {
     const did = didFor(":users:rotating");
     const k1 = didWebIdentity(seed(30), did);
     const k2 = didWebIdentity(seed(31), did);
-    routes.set("/users/rotating/did.json", (res) => res.end(JSON.stringify(docFor(did, [k1.publicKey, k2.publicKey]))));
+    routes.set("/users/rotating/did.json", (res) =>
+      res.end(JSON.stringify(docFor(did, [k1.publicKey, k2.publicKey]))),
+    );
     const acceptor = new MessageAcceptor({
-      keys: new KeyDirectory(new AgentDidResolver({ web: { ca: pki.caPem, allowPrivateAddresses: ["127.0.0.1"] } })),
+      keys: new KeyDirectory(
+        new AgentDidResolver({ web: { ca: pki.caPem, allowPrivateAddresses: ["127.0.0.1"] } }),
+      ),
     });
     const { createMessageSigner } = await import("../../src/agent/envelope-signature.js");
     const { privateKeyFromSeed } = await import("../../src/agent/ed25519-keys.js");
     const ts = Math.floor(Date.now() / 1000);
     for (const [i, id] of [k1, k2].entries()) {
       const signer = createMessageSigner(`${did}#key-${i + 1}`, privateKeyFromSeed(id.seed));
-      await expect(acceptor.accept(signer.sign({ type: "dsip.ping", id: nextId(), ts, from: did }))).resolves.toBeDefined();
+      await expect(
+        acceptor.accept(signer.sign({ type: "dsip.ping", id: nextId(), ts, from: did })),
+      ).resolves.toBeDefined();
     }
   });
 });
