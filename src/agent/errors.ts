@@ -11,7 +11,11 @@ export interface DsipErrorSpec {
 }
 
 export const ERROR_SPECS = {
-  malformedJson: { code: 400, reason: "malformed:json", description: "the frame is not a JSON object" },
+  malformedJson: {
+    code: 400,
+    reason: "malformed:json",
+    description: "the frame is not valid JSON text (UTF-8)",
+  },
   badSignature: { code: 401, reason: "sig:invalid", description: "the JWS does not verify or is malformed" },
   policy: { code: 403, reason: "policy:refused", description: "refused by local policy (seed example)" },
   unknownDid: {
@@ -56,7 +60,7 @@ export const ERROR_SPECS = {
   staleRecord: {
     code: 417,
     reason: "presence:stale",
-    description: "a presence record with a higher `seq` (or later expiry) is already held",
+    description: "the presence record has expired, or one with an equal or higher `seq` is already held",
   },
   schema: { code: 422, reason: "schema:invalid", description: "a field is missing or has the wrong type" },
   tooManyErrors: {
