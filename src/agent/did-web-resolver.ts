@@ -25,6 +25,8 @@ export interface DidWebResolverOptions {
   cacheTtlMs?: number;
   negativeCacheTtlMs?: number;
   maxCacheEntries?: number;
+  /** Fetches in flight to one host; more wait their turn (within the same timeout). */
+  maxPerHost?: number;
 }
 
 interface CacheEntry {
@@ -44,6 +46,8 @@ export class DidWebResolver {
   private readonly ca: string[] | undefined;
   private readonly cache = new Map<string, CacheEntry>();
   private readonly inFlight = new Map<string, Promise<DidDocument>>();
+  private readonly maxPerHost: number;
+  private readonly hostSlots = new Map<string, { active: number; waiting: (() => void)[] }>();
 
   constructor(options: DidWebResolverOptions = {}) {
     this.policy = new AddressPolicy(options.allowPrivateAddresses ?? []);
@@ -53,6 +57,7 @@ export class DidWebResolver {
     this.cacheTtlMs = options.cacheTtlMs ?? 5 * 60_000;
     this.negativeCacheTtlMs = options.negativeCacheTtlMs ?? 30_000;
     this.maxCacheEntries = options.maxCacheEntries ?? 10_000;
+    this.maxPerHost = options.maxPerHost ?? 4;
     if (options.ca !== undefined) {
       const extra = typeof options.ca === "string" ? [options.ca] : [...options.ca];
       // Passing `ca` replaces Node's roots, so add them back.
@@ -109,7 +114,53 @@ export class DidWebResolver {
       throw new UnknownDidError(err instanceof InvalidDidWebError ? err.message : "invalid did:web");
     }
     const deadline = Date.now() + this.timeoutMs;
-    let url = location.url;
+    await this.acquireHost(location.host, deadline);
+    try {
+      return await this.fetchFrom(did, location.url, deadline);
+    } finally {
+      this.releaseHost(location.host);
+    }
+  }
+
+  private acquireHost(host: string, deadline: number): Promise<void> {
+    let slot = this.hostSlots.get(host);
+    if (!slot) {
+      slot = { active: 0, waiting: [] };
+      this.hostSlots.set(host, slot);
+    }
+    if (slot.active < this.maxPerHost) {
+      slot.active++;
+      return Promise.resolve();
+    }
+    const queue = slot;
+    return new Promise((resolve, reject) => {
+      const grant = () => {
+        clearTimeout(timer);
+        queue.active++;
+        resolve();
+      };
+      const timer = setTimeout(
+        () => {
+          queue.waiting.splice(queue.waiting.indexOf(grant), 1);
+          reject(new ResolutionTimeoutError(`${host}: waiting for a fetch slot`));
+        },
+        Math.max(0, deadline - Date.now()),
+      );
+      queue.waiting.push(grant);
+    });
+  }
+
+  private releaseHost(host: string): void {
+    const slot = this.hostSlots.get(host);
+    if (!slot) return;
+    slot.active--;
+    const next = slot.waiting.shift();
+    if (next) next();
+    else if (slot.active === 0) this.hostSlots.delete(host);
+  }
+
+  private async fetchFrom(did: string, first: URL, deadline: number): Promise<DidDocument> {
+    let url = first;
     for (let hop = 0; ; hop++) {
       const result = await this.get(url, deadline);
       if (result.kind === "body") return parseDocument(did, result.body);

@@ -14,7 +14,15 @@ import { MemoryPresenceStore } from "./presence.js";
 import { webhookPushNotifier } from "./relay-push.js";
 import { RelayStore } from "./relay-store.js";
 import { gatewayDidDocument, type Identity, identityFromKeyFile, loadOrCreateKeyFile } from "./wallet.js";
-import { DsipServer } from "./ws-server.js";
+import { DsipServer, type DsipServerOptions } from "./ws-server.js";
+
+/** Endpoint tunables a deployment (or a test) may change. */
+export type ServerTunables = Partial<
+  Pick<
+    DsipServerOptions,
+    "heartbeatMs" | "authTimeoutMs" | "maxBadMessagesPerMinute" | "maxBufferedBytes" | "relayTtlSeconds"
+  >
+>;
 
 export interface GatewayAgentOptions {
   dataDir: string;
@@ -25,6 +33,7 @@ export interface GatewayAgentOptions {
   web?: DidWebResolverOptions;
   skewSeconds?: number;
   pushWebhook?: string;
+  server?: ServerTunables;
   logger: AgentLogger;
 }
 
@@ -53,6 +62,7 @@ export async function startGatewayAgent(options: GatewayAgentOptions): Promise<G
   const purge = setInterval(() => relay.purgeExpired(Math.floor(Date.now() / 1000)), 60_000);
   purge.unref();
   const server = new DsipServer({
+    ...options.server,
     identity,
     acceptor,
     documents: resolver,

@@ -16,13 +16,17 @@ export interface StoredEnvelope {
 }
 
 export interface RelayStoreOptions {
+  /** Envelopes one recipient may have waiting. */
   maxPerRecipient?: number;
-  maxEnvelopeBytes?: number;
+  /** Envelopes the whole store may hold (a bound on disk use). */
+  maxTotal?: number;
 }
 
 export class RelayStore {
   private readonly db: Database.Database;
   private readonly maxPerRecipient: number;
+  private readonly maxTotal: number;
+  private total: number;
   private readonly insert: Database.Statement;
   private readonly countFor: Database.Statement;
   private readonly pendingFor: Database.Statement;
@@ -31,6 +35,7 @@ export class RelayStore {
 
   constructor(path: string, options: RelayStoreOptions = {}) {
     this.maxPerRecipient = options.maxPerRecipient ?? 1000;
+    this.maxTotal = options.maxTotal ?? 1_000_000;
     this.db = new Database(path);
     this.db.pragma("journal_mode = WAL");
     this.db.pragma("synchronous = FULL");
@@ -60,13 +65,27 @@ export class RelayStore {
     );
     this.remove = this.db.prepare("DELETE FROM envelopes WHERE recipient = ? AND id = ?");
     this.purge = this.db.prepare("DELETE FROM envelopes WHERE expires <= ?");
+    this.total = (this.db.prepare("SELECT count(*) AS n FROM envelopes").get() as { n: number }).n;
   }
 
   /** Stores an envelope for `envelope.to`; a second put of the same id is a no-op. */
   put(envelope: RelayEnvelope, now: number): void {
-    if (this.count(envelope.to, now) >= this.maxPerRecipient) throw new DsipError("relayFull");
+    if (this.total >= this.maxTotal) throw new DsipError("relayFull", "the relay is full");
+    if (this.count(envelope.to, now) >= this.maxPerRecipient)
+      throw new DsipError("relayFull", "recipient queue is full");
     const body = JSON.stringify(envelope);
-    this.insert.run(envelope.id, envelope.to, body, Buffer.byteLength(body), envelope.exp, now);
+    this.total += this.insert.run(
+      envelope.id,
+      envelope.to,
+      body,
+      Buffer.byteLength(body),
+      envelope.exp,
+      now,
+    ).changes;
+  }
+
+  get size(): number {
+    return this.total;
   }
 
   count(recipient: string, now: number): number {
@@ -89,11 +108,15 @@ export class RelayStore {
 
   /** Deletes an envelope the recipient acknowledged; returns whether it was held. */
   acknowledge(recipient: string, id: string): boolean {
-    return this.remove.run(recipient, id).changes > 0;
+    const removed = this.remove.run(recipient, id).changes;
+    this.total -= removed;
+    return removed > 0;
   }
 
   purgeExpired(now: number): number {
-    return this.purge.run(now).changes;
+    const removed = this.purge.run(now).changes;
+    this.total -= removed;
+    return removed;
   }
 
   close(): void {

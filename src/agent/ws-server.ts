@@ -222,14 +222,19 @@ export class DsipServer {
     if (to === undefined) throw new CalleeUnavailableError("no `to`");
     const targets = Array.isArray(to) ? to : [to];
     const frame = JSON.stringify(message);
+    let firstFailure: unknown;
     for (const target of targets) {
       if (this.config.localTarget?.(target)) {
         this.config.onLocalMessage?.(message);
         continue;
       }
       if (this.deliverLive(target, frame)) continue;
-      await this.store(message, target);
+      // One unreachable recipient must not cost the others their copy.
+      await this.store(message, target).catch((err: unknown) => {
+        firstFailure ??= err;
+      });
     }
+    if (firstFailure !== undefined) throw firstFailure;
   }
 
   private deliverLive(did: string, frame: string): boolean {

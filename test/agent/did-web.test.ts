@@ -179,6 +179,26 @@ describe("did:web resolution over HTTPS (local test CA)", () => {
     expect(await failure(resolver().resolve(didFor(":nobody")))).toMatch(/^404 did:not-found/);
   });
 
+  it("limits concurrent fetches per host", async () => {
+    let active = 0;
+    let peak = 0;
+    const key = didWebIdentity(seed(22), "x").publicKey;
+    for (let i = 0; i < 6; i++) {
+      routes.set(`/held${i}/did.json`, (res) => {
+        active++;
+        peak = Math.max(peak, active);
+        setTimeout(() => {
+          active--;
+          res.end(JSON.stringify(docFor(didFor(`:held${i}`), [key])));
+        }, 60);
+      });
+    }
+    const r = resolver({ maxPerHost: 2 });
+    const docs = await Promise.all([0, 1, 2, 3, 4, 5].map((i) => r.resolve(didFor(`:held${i}`))));
+    expect(docs).toHaveLength(6);
+    expect(peak).toBe(2);
+  });
+
   it("verifies messages signed by any authentication key of a rotated did:web", async () => {
     const did = didFor(":users:rotating");
     const k1 = didWebIdentity(seed(30), did);

@@ -3,7 +3,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MessageAcceptor } from "../../src/agent/acceptance.js";
 import { AgentDidResolver, KeyDirectory } from "../../src/agent/did-resolution.js";
-import { type GatewayAgent, startGatewayAgent } from "../../src/agent/gateway-agent.js";
+import {
+  type GatewayAgent,
+  type GatewayAgentOptions,
+  startGatewayAgent,
+} from "../../src/agent/gateway-agent.js";
 import { silentLogger } from "../../src/agent/logger.js";
 import type { MessageOf } from "../../src/agent/messages.js";
 import type { Identity } from "../../src/agent/wallet.js";
@@ -19,9 +23,11 @@ export interface TestGateway {
 }
 
 export async function startTestGateway(
+  extra: Partial<GatewayAgentOptions> = {},
   dataDir = mkdtempSync(join(tmpdir(), "dsip-gw-")),
 ): Promise<TestGateway> {
   const agent = await startGatewayAgent({
+    ...extra,
     dataDir,
     did: "did:web:gateway.test",
     dsipEndpoints: ["ws://127.0.0.1/dsip"],

@@ -48,6 +48,21 @@ describe("relay store (SQLite)", () => {
     store.close();
   });
 
+  it("bounds the whole store, counting what it held before a restart", () => {
+    const path = tempDb();
+    const first = new RelayStore(path, { maxTotal: 2 });
+    first.put(envelope("a", "did:key:z6MkOne"), NOW);
+    first.put(envelope("b", "did:key:z6MkTwo"), NOW);
+    expect(() => first.put(envelope("c", "did:key:z6MkThree"), NOW)).toThrow(/relay is full/);
+    first.close();
+    const second = new RelayStore(path, { maxTotal: 2 });
+    expect(second.size).toBe(2);
+    expect(() => second.put(envelope("c", "did:key:z6MkThree"), NOW)).toThrow(/relay is full/);
+    second.acknowledge("did:key:z6MkOne", "a");
+    second.put(envelope("c", "did:key:z6MkThree"), NOW);
+    second.close();
+  });
+
   it("survives a restart", () => {
     const path = tempDb();
     const first = new RelayStore(path);
