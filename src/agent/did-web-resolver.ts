@@ -8,7 +8,7 @@
 import { lookup as dnsLookup } from "node:dns";
 import { request } from "node:https";
 import type { LookupFunction } from "node:net";
-import { rootCertificates } from "node:tls";
+import { createSecureContext, rootCertificates, type SecureContext } from "node:tls";
 import { AddressPolicy } from "./address-policy.js";
 import type { DidDocument } from "./did-document.js";
 import { didWebToUrl, InvalidDidWebError } from "./did-web-url.js";
@@ -43,7 +43,7 @@ export class DidWebResolver {
   private readonly cacheTtlMs: number;
   private readonly negativeCacheTtlMs: number;
   private readonly maxCacheEntries: number;
-  private readonly ca: string[] | undefined;
+  private readonly secureContext: SecureContext | undefined;
   private readonly cache = new Map<string, CacheEntry>();
   private readonly inFlight = new Map<string, Promise<DidDocument>>();
   private readonly maxPerHost: number;
@@ -60,8 +60,8 @@ export class DidWebResolver {
     this.maxPerHost = options.maxPerHost ?? 4;
     if (options.ca !== undefined) {
       const extra = typeof options.ca === "string" ? [options.ca] : [...options.ca];
-      // Passing `ca` replaces Node's roots, so add them back.
-      this.ca = [...rootCertificates, ...extra];
+      // Passing `ca` replaces Node's roots, so add them back; built once, not per fetch.
+      this.secureContext = createSecureContext({ ca: [...rootCertificates, ...extra] });
     }
   }
 
@@ -216,7 +216,7 @@ export class DidWebResolver {
           headers: { accept: "application/did+json, application/json" },
           lookup: guardedLookup,
           agent: false,
-          ...(this.ca ? { ca: this.ca } : {}),
+          ...(this.secureContext ? { secureContext: this.secureContext } : {}),
         },
         (res) => {
           const status = res.statusCode ?? 0;

@@ -106,7 +106,12 @@ export function gatewayUrls(value: string): { ws: string; didJson: string } {
  * gateway it connects to (on loopback the did:web of a development gateway is
  * not reachable over HTTPS); every other DID resolves normally.
  */
-async function connectClient(gateway: string, keyPath: string, reconnect: boolean): Promise<DsipClient> {
+async function connectClient(
+  gateway: string,
+  keyPath: string,
+  reconnect: boolean,
+  flags: ResolverFlags,
+): Promise<DsipClient> {
   const identity = await loadKey(keyPath);
   const urls = gatewayUrls(gateway);
   let gatewayDoc: DidDocument | undefined;
@@ -116,7 +121,7 @@ async function connectClient(gateway: string, keyPath: string, reconnect: boolea
   } catch {
     // Without it, the gateway's did:web is resolved like any other.
   }
-  const resolver = await resolverFrom({ allowPrivate: [] }, gatewayDoc);
+  const resolver = await resolverFrom(flags, gatewayDoc);
   const acceptor = new MessageAcceptor({ keys: new KeyDirectory(resolver) });
   return new DsipClient({ url: urls.ws, identity, acceptor, reconnect });
 }
@@ -220,8 +225,10 @@ export function registerAgentCommands(program: Command): void {
     .description("connect to a gateway and print arrivals as JSON lines")
     .requiredOption("--gateway <url>", "gateway URL, e.g. ws://127.0.0.1:8080/dsip")
     .requiredOption("--key <file>", "key file")
-    .action(async (opts: { gateway: string; key: string }) => {
-      const client = await connectClient(opts.gateway, opts.key, true);
+    .option("--allow-private <cidr>", "let did:web reach this private address (repeatable)", collect, [])
+    .option("--ca <file>", "extra trusted CA certificate (PEM)")
+    .action(async (opts: { gateway: string; key: string } & ResolverFlags) => {
+      const client = await connectClient(opts.gateway, opts.key, true, opts);
       client.on("ready", (ok) =>
         line({ event: "ready", did: client.did, gateway: ok.from, queued: ok.queued }),
       );
@@ -248,7 +255,9 @@ export function registerAgentCommands(program: Command): void {
     .requiredOption("--gateway <url>", "gateway URL, e.g. ws://127.0.0.1:8080/dsip")
     .requiredOption("--key <file>", "key file")
     .argument("<message>", "message JSON file (- for stdin); id, ts and from are filled when absent")
-    .action(async (file: string, opts: { gateway: string; key: string }) => {
+    .option("--allow-private <cidr>", "let did:web reach this private address (repeatable)", collect, [])
+    .option("--ca <file>", "extra trusted CA certificate (PEM)")
+    .action(async (file: string, opts: { gateway: string; key: string } & ResolverFlags) => {
       let message: Outgoing;
       try {
         message = JSON.parse(await readInput(file)) as Outgoing;
@@ -258,7 +267,7 @@ export function registerAgentCommands(program: Command): void {
       if (typeof message !== "object" || message === null || typeof message.type !== "string") {
         usageError("the message needs a string `type`");
       }
-      const client = await connectClient(opts.gateway, opts.key, false);
+      const client = await connectClient(opts.gateway, opts.key, false, opts);
       try {
         await client.start(10_000);
       } catch (err) {
