@@ -144,7 +144,11 @@ export class DsipClient extends EventEmitter<DsipClientEvents> {
     const ws = this.ws;
     if (!ws || ws.readyState === WebSocket.CLOSED) return Promise.resolve();
     return new Promise((resolve) => {
-      ws.once("close", () => resolve());
+      const force = setTimeout(() => ws.terminate(), 1000);
+      ws.once("close", () => {
+        clearTimeout(force);
+        resolve();
+      });
       ws.close(1000, "bye");
     });
   }

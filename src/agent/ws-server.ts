@@ -123,7 +123,12 @@ export class DsipServer {
   async close(): Promise<void> {
     clearInterval(this.heartbeat);
     for (const ws of this.wss.clients) ws.close(1001, "gateway shutting down");
+    // A peer that does not finish the close handshake (not reading) must not hold the shutdown.
+    const force = setTimeout(() => {
+      for (const ws of this.wss.clients) ws.terminate();
+    }, 1000);
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    clearTimeout(force);
   }
 
   private onConnection(ws: WebSocket): void {

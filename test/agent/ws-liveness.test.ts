@@ -74,3 +74,29 @@ describe("DSIP endpoint liveness and push", () => {
     }
   });
 });
+
+describe("DSIP endpoint backpressure", () => {
+  it("relays instead of buffering without bound for a connection that stops reading", async () => {
+    const gw = await startTestGateway({ server: { maxBufferedBytes: 256 * 1024 } });
+    try {
+      const bob = identity(6);
+      const a = clientFor(gw, alice);
+      const b = clientFor(gw, bob);
+      await a.start();
+      await b.start();
+      // Bob's process stops reading its socket: the kernel buffers fill, then the gateway's.
+      (b as unknown as { ws: { _socket: { pause(): void } } }).ws._socket.pause();
+      const big = "x".repeat(200 * 1024);
+      for (let i = 0; i < 80; i++)
+        a.send({ type: "dsip.msg", to: bob.did, content: { enc: "none", ciphertext: big } });
+      await a.flush(30_000);
+      const now = Math.floor(Date.now() / 1000);
+      expect(gw.agent.relay.count(bob.did, now)).toBeGreaterThan(0);
+      expect(gw.agent.relay.count(bob.did, now)).toBeLessThan(80);
+      await a.close();
+    } finally {
+      await gw.stop();
+      removeDir(gw.dataDir);
+    }
+  }, 60_000);
+});
