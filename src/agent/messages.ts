@@ -115,6 +115,7 @@ export const MESSAGE_SCHEMAS = {
     correlates: IdSchema.optional(),
     code: z.number().int().min(400).max(699),
     reason: z.string().max(512),
+    detail: z.string().max(512).optional().describe("human-readable detail; `reason` is the machine token"),
   }),
   "dsip.msg": z.looseObject({
     type: z.literal("dsip.msg"),
