@@ -35,9 +35,8 @@ export interface DsipServerOptions {
   relay?: RelayStore;
   push?: PushNotifier;
   logger?: AgentLogger;
-  /** Frames above this are refused with 413 (the connection stays). */
-  maxMessageBytes?: number;
-  /** Frames above this close the connection (1009); protects memory. */
+  /** Frames above this close the connection (1009); protects memory. Smaller frames that
+   * exceed the acceptor's maxMessageBytes are refused with 413 and the connection stays. */
   hardFrameLimitBytes?: number;
   heartbeatMs?: number;
   authTimeoutMs?: number;
@@ -60,7 +59,12 @@ interface Connection {
   badTimes: number[];
   /** Frames of one connection are handled one after another, so their order holds. */
   queue: Promise<void>;
+  /** Frames received and not yet handled; past a bound the socket stops being read. */
+  pending: number;
 }
+
+const PAUSE_ABOVE_PENDING = 64;
+const RESUME_BELOW_PENDING = 16;
 
 const CLOSE_POLICY = 1008;
 
@@ -69,7 +73,6 @@ export class DsipServer {
   private readonly options: Required<
     Pick<
       DsipServerOptions,
-      | "maxMessageBytes"
       | "hardFrameLimitBytes"
       | "heartbeatMs"
       | "authTimeoutMs"
@@ -85,7 +88,6 @@ export class DsipServer {
 
   constructor(private readonly config: DsipServerOptions) {
     this.options = {
-      maxMessageBytes: config.maxMessageBytes ?? config.acceptor.maxMessageBytes,
       hardFrameLimitBytes: config.hardFrameLimitBytes ?? 1024 * 1024,
       heartbeatMs: config.heartbeatMs ?? 30_000,
       authTimeoutMs: config.authTimeoutMs ?? 10_000,
@@ -132,15 +134,26 @@ export class DsipServer {
   }
 
   private onConnection(ws: WebSocket): void {
-    const conn: Connection = { ws, nonce: newNonce(), alive: true, badTimes: [], queue: Promise.resolve() };
+    const conn: Connection = {
+      ws,
+      nonce: newNonce(),
+      alive: true,
+      badTimes: [],
+      queue: Promise.resolve(),
+      pending: 0,
+    };
     ws.on("pong", () => {
       conn.alive = true;
     });
     ws.on("message", (data, isBinary) => {
       conn.alive = true;
+      if (++conn.pending === PAUSE_ABOVE_PENDING) ws.pause();
       conn.queue = conn.queue
         .then(() => this.onFrame(conn, data, isBinary))
-        .catch((err: unknown) => this.log.error({ err }, "dsip: unexpected failure handling a frame"));
+        .catch((err: unknown) => this.log.error({ err }, "dsip: unexpected failure handling a frame"))
+        .finally(() => {
+          if (--conn.pending === RESUME_BELOW_PENDING && ws.isPaused) ws.resume();
+        });
     });
     this.connections.set(ws, conn);
     ws.on("close", () => {
