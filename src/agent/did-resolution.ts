@@ -23,7 +23,9 @@ export interface DidDocumentSource {
   resolveDocument(did: string): Promise<DidDocument>;
 }
 
+// Our typed error travels through did-resolver's metadata and is rebuilt on the other side.
 const DSIP_ERROR_KIND = "dsipErrorKind";
+const DSIP_ERROR_DETAIL = "dsipErrorDetail";
 
 function failed(err: unknown): DIDResolutionResult {
   const dsip = err instanceof DsipError ? err : new ResolutionFailedError(String(err));
@@ -32,6 +34,7 @@ function failed(err: unknown): DIDResolutionResult {
       error: dsip.kind === "unknownDid" ? "notFound" : "internalError",
       message: dsip.message,
       [DSIP_ERROR_KIND]: dsip.kind,
+      [DSIP_ERROR_DETAIL]: dsip.detail,
     },
     didDocument: null,
     didDocumentMetadata: {},
@@ -75,11 +78,7 @@ export class AgentDidResolver implements DidDocumentSource {
     if (result.didDocument) return result.didDocument as unknown as DidDocument;
     const meta = result.didResolutionMetadata;
     const kind = meta[DSIP_ERROR_KIND] as DsipError["kind"] | undefined;
-    if (kind)
-      throw new DsipError(
-        kind,
-        typeof meta.message === "string" ? meta.message.replace(/^[^:]+: /, "") : undefined,
-      );
+    if (kind) throw new DsipError(kind, meta[DSIP_ERROR_DETAIL] as string | undefined);
     // did-resolver's own errors: invalidDid, unsupportedDidMethod.
     throw new UnknownDidError(meta.error ?? "unresolvable");
   }
