@@ -88,17 +88,32 @@ const TEL_LOCAL = table("-.()0123456789abcdefABCDEF*#", false);
 
 /** Checks `s` against a character table, allowing %HH escapes. */
 function allowed(s: string, t: Uint8Array, from = 0, to = s.length): boolean {
-  for (let i = from; i < to; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 0x25) {
-      if (i + 2 >= to) return false;
-      if (!isHex(s.charCodeAt(i + 1)) || !isHex(s.charCodeAt(i + 2))) return false;
-      i += 2;
-      continue;
-    }
-    if (c >= 128 || t[c] !== 1) return false;
+  return scanClass(s, from, to, t) === to;
+}
+
+/**
+ * Index of the first character from `i` (before `end`) that is neither in
+ * table `t` nor part of a %HH escape: one pass that both finds where a URI
+ * part ends and checks its characters.
+ */
+function scanClass(text: string, i: number, end: number, t: Uint8Array): number {
+  while (i < end) {
+    const c = text.charCodeAt(i);
+    if (c < 128 && t[c] === 1) i++;
+    else if (c === 0x25 && i + 2 < end && isHex(text.charCodeAt(i + 1)) && isHex(text.charCodeAt(i + 2)))
+      i += 3;
+    else break;
   }
-  return true;
+  return i;
+}
+
+/** Lower-cases only when needed: parameter names are nearly always lower case already. */
+function lowerAscii(s: string): string {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x41 && c <= 0x5a) return s.toLowerCase();
+  }
+  return s;
 }
 
 function isHex(c: number): boolean {
@@ -192,14 +207,13 @@ function parseSipUri(scheme: "sip" | "sips", text: string, start: number, opts: 
   // first one splits them, whatever ';' '?' '/' the user part holds (RFC 4475 intmeth, semiuri).
   const at = text.indexOf("@", start);
   if (at >= 0) {
-    let colon = start;
-    while (colon < at && text.charCodeAt(colon) !== 0x3a) colon++;
-    if (colon === start) throw badRequest("Empty user part in SIP URI");
-    if (!allowed(text, USER, start, colon)) throw badRequest("Invalid user part in SIP URI");
-    user = text.slice(start, colon);
-    if (colon < at) {
-      if (!allowed(text, PASSWORD, colon + 1, at)) throw badRequest("Invalid password in SIP URI");
-      password = text.slice(colon + 1, at);
+    const userEnd = scanClass(text, start, at, USER);
+    if (userEnd === start) throw badRequest("Empty user part in SIP URI");
+    user = text.slice(start, userEnd);
+    if (userEnd < at) {
+      if (text.charCodeAt(userEnd) !== 0x3a) throw badRequest("Invalid user part in SIP URI");
+      if (scanClass(text, userEnd + 1, at, PASSWORD) !== at) throw badRequest("Invalid password in SIP URI");
+      password = text.slice(userEnd + 1, at);
     }
     i = at + 1;
   }
@@ -209,24 +223,19 @@ function parseSipUri(scheme: "sip" | "sips", text: string, start: number, opts: 
   const params = newParams();
   while (i < len && text.charCodeAt(i) === 0x3b) {
     const nameStart = ++i;
-    let upper = false;
-    let eq = -1;
-    while (i < len) {
-      const c = text.charCodeAt(i);
-      if (c === 0x3b || c === 0x3f) break;
-      if (c === 0x3d && eq < 0) eq = i;
-      else if (eq < 0 && c >= 0x41 && c <= 0x5a) upper = true;
-      i++;
-    }
-    const nameEnd = eq < 0 ? i : eq;
-    if (nameEnd === nameStart || !allowed(text, PARAM, nameStart, nameEnd))
-      throw badRequest("Invalid URI parameter");
+    i = scanClass(text, nameStart, len, PARAM);
+    const nameEnd = i;
+    if (nameEnd === nameStart) throw badRequest("Invalid URI parameter");
     let value: string | null = null;
-    if (eq >= 0) {
-      if (eq + 1 === i || !allowed(text, PARAM, eq + 1, i)) throw badRequest("Invalid URI parameter value");
-      value = text.slice(eq + 1, i);
+    if (text.charCodeAt(i) === 0x3d) {
+      const valueStart = i + 1;
+      i = scanClass(text, valueStart, len, PARAM);
+      if (i === valueStart) throw badRequest("Invalid URI parameter value");
+      value = text.slice(valueStart, i);
     }
-    const name = upper ? text.slice(nameStart, nameEnd).toLowerCase() : text.slice(nameStart, nameEnd);
+    const c = i < len ? text.charCodeAt(i) : 0x3b;
+    if (c !== 0x3b && c !== 0x3f) throw badRequest("Invalid URI parameter");
+    const name = lowerAscii(text.slice(nameStart, nameEnd));
     if (params[name] === undefined) params[name] = value;
   }
   const headers: Array<[string, string]> = [];
@@ -247,39 +256,36 @@ function parseSipUri(scheme: "sip" | "sips", text: string, start: number, opts: 
   return { scheme, user, password, host, port, params, headers, raw: text };
 }
 
-function isHostChar(c: number): boolean {
-  return c < 128 && HOSTNAME[c] === 1;
-}
-
 /** An IPv6 reference's inside, tolerating the three-colon form RFC 5118 §4.10 asks us to accept. */
 function isIPv6Reference(inner: string): boolean {
   return isIPv6(inner) || (inner.indexOf(":::") >= 0 && isIPv6(inner.replace(":::", "::")));
 }
 
-/** isHostname over text[start, end) without cutting it out first. */
-function isHostnameRange(text: string, start: number, end: number): boolean {
-  if (end === start || end - start > 255) return false;
-  const first = text.charCodeAt(start);
-  if (first === 0x2e || first === 0x2d) return false;
-  let prevDot = false;
-  for (let i = start; i < end; i++) {
+/**
+ * Reads a hostname or IPv4 address from text[start] up to the first character
+ * that cannot be in one, checking it on the way; -1 when what was read is not
+ * a valid host (empty, leading '.' or '-', empty label, or all digits yet no
+ * dotted quad).
+ */
+function scanHostname(text: string, start: number, len: number): number {
+  let i = start;
+  let prevDot = true; // a leading '.' counts as an empty label
+  let numeric = true;
+  while (i < len) {
     const c = text.charCodeAt(i);
     if (c === 0x2e) {
-      if (prevDot) return false;
+      if (prevDot) return -1;
       prevDot = true;
-    } else prevDot = false;
+    } else if (c < 128 && HOSTNAME[c] === 1) {
+      if (prevDot && c === 0x2d) return -1;
+      prevDot = false;
+      if (c < 0x30 || c > 0x39) numeric = false;
+    } else break;
+    i++;
   }
-  const last = text.charCodeAt(end - 1);
-  if (last >= 0x30 && last <= 0x39) {
-    // all digits and dots: then it must be a real dotted quad
-    let numeric = true;
-    for (let i = start; i < end && numeric; i++) {
-      const c = text.charCodeAt(i);
-      numeric = c === 0x2e || (c >= 0x30 && c <= 0x39);
-    }
-    if (numeric) return isDottedQuad(text.slice(start, end));
-  }
-  return true;
+  if (i === start || i - start > 255) return -1;
+  if (numeric && !isDottedQuad(text.slice(start, i))) return -1;
+  return i;
 }
 
 /**
@@ -303,8 +309,8 @@ export function readHostPort(
     if (!isIPv6Reference(text.slice(i + 1, close))) throw badRequest(`Invalid IPv6 reference in ${where}`);
     i = close + 1;
   } else {
-    while (i < len && isHostChar(text.charCodeAt(i))) i++;
-    if (!isHostnameRange(text, hostStart, i)) throw badRequest(`Invalid host in ${where}`);
+    i = scanHostname(text, i, len);
+    if (i < 0) throw badRequest(`Invalid host in ${where}`);
   }
   const host = text.slice(hostStart, i);
   let j = lws ? skipSpaces(text, i) : i;
@@ -357,8 +363,7 @@ function isDottedQuad(s: string): boolean {
 
 /** hostname or IPv4address; labels of letters, digits, '-' (and '_', which real peers use). */
 export function isHostname(s: string): boolean {
-  for (let i = 0; i < s.length; i++) if (!isHostChar(s.charCodeAt(i))) return false;
-  return isHostnameRange(s, 0, s.length);
+  return scanHostname(s, 0, s.length) === s.length;
 }
 
 function parseTelUri(rest: string, raw: string): TelUri {
