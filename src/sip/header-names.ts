@@ -64,8 +64,13 @@ export function headerNameHash(text: string, start = 0, end = text.length): numb
   return hash;
 }
 
-/** hash → [spelling in lower case, key] for the names the gateway meets every call. */
-const KNOWN_BY_HASH = new Map<number, Array<[string, string]>>();
+/**
+ * Slot (hash & mask) → [spelling in lower case, usual spelling, key, …] for the
+ * names the gateway meets every call. A plain array indexed by the hash's low
+ * bits: cheaper per header than a Map lookup.
+ */
+const SLOT_MASK = 1023;
+const KNOWN_BY_SLOT: Array<string[] | undefined> = new Array(SLOT_MASK + 1).fill(undefined);
 for (const [lower, key] of [
   ...Object.entries(COMPACT_FORMS),
   ...[
@@ -117,10 +122,10 @@ for (const [lower, key] of [
     "x-asserted-identity",
   ].map((n) => [n, n] as [string, string]),
 ]) {
-  const h = headerNameHash(lower);
-  const list = KNOWN_BY_HASH.get(h) ?? [];
-  list.push([lower, key]);
-  KNOWN_BY_HASH.set(h, list);
+  const slot = headerNameHash(lower) & SLOT_MASK;
+  const list = KNOWN_BY_SLOT[slot] ?? [];
+  list.push(lower, lower.length === 1 ? lower : canonicalHeaderName(lower), key);
+  KNOWN_BY_SLOT[slot] = list;
 }
 
 /**
@@ -128,19 +133,17 @@ for (const [lower, key] of [
  * hash, with no string built. Undefined for names not in the table.
  */
 export function knownHeaderKey(hash: number, text: string, start: number, end: number): string | undefined {
-  const candidates = KNOWN_BY_HASH.get(hash);
+  const candidates = KNOWN_BY_SLOT[hash & SLOT_MASK];
   if (candidates === undefined) return undefined;
   const len = end - start;
-  for (const [lower, key] of candidates) {
+  for (let c = 0; c < candidates.length; c += 3) {
+    const lower = candidates[c]!;
     if (lower.length !== len) continue;
-    let same = true;
-    for (let i = 0; i < len; i++) {
-      if ((text.charCodeAt(start + i) | 0x20) !== lower.charCodeAt(i)) {
-        same = false;
-        break;
-      }
-    }
-    if (same) return key;
+    // peers nearly always use the usual spelling: one native comparison settles it
+    if (text.startsWith(candidates[c + 1]!, start)) return candidates[c + 2];
+    let i = 0;
+    while (i < len && (text.charCodeAt(start + i) | 0x20) === lower.charCodeAt(i)) i++;
+    if (i === len) return candidates[c + 2];
   }
   return undefined;
 }
