@@ -158,11 +158,9 @@ const digestCredentials = z.strictObject({
 });
 
 const trunkSchema = z.strictObject({
-  name: z
-    .string({ error: 'expected a trunk name — e.g. "carrier-a"' })
-    .regex(/^[A-Za-z0-9._-]{1,64}$/, {
-      error: 'use letters, digits, ".", "_" or "-" (at most 64) — e.g. "carrier-a"',
-    }),
+  name: z.string({ error: 'expected a trunk name — e.g. "carrier-a"' }).regex(/^[A-Za-z0-9._-]{1,64}$/, {
+    error: 'use letters, digits, ".", "_" or "-" (at most 64) — e.g. "carrier-a"',
+  }),
   address: formatted(
     (v) => parseTrunkAddress(v) !== undefined,
     'expected "host:port" or a DNS name — e.g. "127.0.0.1:5080" or "sip.carrier.example"',
