@@ -4,6 +4,7 @@ import pino from "pino";
 import { startGatewayAgent } from "../agent/gateway-agent.js";
 import { ConfigError, DEFAULT_CONFIG_FILE, type GatewayConfig, loadConfig } from "../config/index.js";
 import { startHttpServer } from "../ops/http-server.js";
+import { GatewayMetrics } from "../ops/metrics.js";
 import { reportConfigError } from "./config-commands.js";
 import { EXIT_INVALID } from "./exit-codes.js";
 
@@ -95,7 +96,12 @@ export function registerStartCommand(program: Command): void {
         web: { allowPrivateAddresses: opts.allowPrivate },
         ...(opts.pushWebhook ? { pushWebhook: opts.pushWebhook } : {}),
       });
-      const http = await startHttpServer(host, port, agent);
+      const metrics = new GatewayMetrics();
+      let stopping = false;
+      const http = await startHttpServer(host, port, agent, {
+        metrics,
+        readiness: () => (stopping ? { ready: false, reason: "stopping" } : { ready: true }),
+      });
       const base = `http://${urlHost}:${http.address.port}`;
       process.stdout.write(
         [
@@ -103,6 +109,8 @@ export function registerStartCommand(program: Command): void {
           `gateway DID: ${agent.identity.did}`,
           `listening on ${base}`,
           `  GET ${base}/healthz`,
+          `  GET ${base}/readyz`,
+          `  GET ${base}/metrics`,
           `  GET ${base}/.well-known/did.json`,
           `  WS  ws://${urlHost}:${http.address.port}/dsip  (DSIP: DID-Auth, routing, relay)`,
           `data dir: ${dataDir} (gateway-key.json, relay.sqlite)`,
@@ -112,7 +120,6 @@ export function registerStartCommand(program: Command): void {
         ].join("\n"),
       );
       logger.info({ did: agent.identity.did, http: `${host}:${http.address.port}` }, "gateway started");
-      let stopping = false;
       const stop = async (signal: string) => {
         if (stopping) return;
         stopping = true;

@@ -64,6 +64,10 @@ describe("dsip-gateway start --config", () => {
       expect(gw.lines.join("\n")).toContain(`listening on http://127.0.0.1:${port}`);
       expect(gw.lines.join("\n")).toContain(`config: ${cfg}`);
       expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+      expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
+      expect(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).toContain(
+        "dsip_gateway_active_calls",
+      );
     } finally {
       await gw.stop();
     }
