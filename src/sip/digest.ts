@@ -198,6 +198,93 @@ export function buildAuthorization(
   return `Digest ${parts.join(", ")}`;
 }
 
+/** A challenge response as the client sees it: the status and its challenge header values. */
+export interface ChallengeResponse {
+  status: number;
+  wwwAuthenticate: readonly AuthValue[];
+  proxyAuthenticate: readonly AuthValue[];
+}
+
+export interface DigestAnswer {
+  header: "Authorization" | "Proxy-Authorization";
+  value: string;
+}
+
+/**
+ * A UAC's digest state towards one peer: answers 401/407 challenges, counts
+ * nonce uses (nc) so later requests can reuse a nonce, and gives up instead of
+ * looping when a fresh answer to the same nonce is challenged again (a wrong
+ * password), unless the server said the nonce was only stale.
+ */
+export class DigestClient {
+  /** Per challenge kind, the challenge in use and how many times its nonce was used. */
+  private readonly current = new Map<DigestAnswer["header"], { challenge: DigestChallenge; nc: number }>();
+
+  constructor(
+    /** Credentials for a realm, or undefined when we have none for it. */
+    private readonly credentials: (realm: string) => DigestCredentials | undefined,
+  ) {}
+
+  /**
+   * The header to add when resending the request that drew `response`, or
+   * undefined when it should not be retried (not a 401/407, no challenge we
+   * can answer, no credentials, or our answer to this nonce was refused).
+   */
+  answer(
+    response: ChallengeResponse,
+    request: { method: string; uri: string; body?: string | Uint8Array },
+  ): DigestAnswer | undefined {
+    const proxy = response.status === 407;
+    if (!proxy && response.status !== 401) return undefined;
+    const header = proxy ? "Proxy-Authorization" : "Authorization";
+    const offered = proxy ? response.proxyAuthenticate : response.wwwAuthenticate;
+    const challenge = selectDigestChallenge(
+      offered.filter((v) => {
+        const realm = v.params.realm;
+        return realm !== undefined && this.credentials(realm) !== undefined;
+      }),
+    );
+    if (!challenge) return undefined;
+    const previous = this.current.get(header);
+    // Challenged again on the nonce we just answered, and not for staleness: the credentials are wrong.
+    if (previous && previous.challenge.nonce === challenge.nonce && !challenge.stale) return undefined;
+    const state = { challenge, nc: 0 };
+    this.current.set(header, state);
+    return this.use(header, state, request);
+  }
+
+  /** Pre-emptive credentials for a later request, reusing the last challenge with the next nc. */
+  authorize(request: { method: string; uri: string; body?: string | Uint8Array }): DigestAnswer[] {
+    const out: DigestAnswer[] = [];
+    for (const [header, state] of this.current) {
+      // Without qop a nonce cannot be counted, so reusing it would be a replay.
+      if (state.challenge.qop.length === 0) continue;
+      const answer = this.use(header, state, request);
+      if (answer) out.push(answer);
+    }
+    return out;
+  }
+
+  private use(
+    header: DigestAnswer["header"],
+    state: { challenge: DigestChallenge; nc: number },
+    request: { method: string; uri: string; body?: string | Uint8Array },
+  ): DigestAnswer | undefined {
+    const creds = this.credentials(state.challenge.realm);
+    if (!creds) return undefined;
+    state.nc++;
+    return {
+      header,
+      value: buildAuthorization(state.challenge, creds, {
+        method: request.method,
+        uri: request.uri,
+        nc: state.nc,
+        ...(request.body !== undefined ? { body: request.body } : {}),
+      }),
+    };
+  }
+}
+
 // ---------------------------------------------------------------- server side
 
 export interface DigestServerOptions {

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   buildAuthorization,
   computeDigestResponse,
+  DigestClient,
   DigestServer,
   parseAuthValue,
   parseMessage,
@@ -270,5 +271,66 @@ describe("DigestServer", () => {
       ok: false,
       reason: "algorithm not offered",
     });
+  });
+});
+
+describe("DigestClient", () => {
+  let clock = 1_700_000_000_000;
+  const now = () => clock;
+  const users: Record<string, string> = { alice: "secret-a" };
+  const lookup = (u: string) => users[u];
+  const request = { method: "INVITE", uri: "sip:+15551230000@gw.example" };
+  const verifyReq = { method: "INVITE", requestUri: request.uri };
+
+  function challengeOf(server: DigestServer, stale = false) {
+    const values = server.challenge({ stale }).map(parseAuthValue);
+    return server.challengeStatus === 407
+      ? { status: 407, wwwAuthenticate: [], proxyAuthenticate: values }
+      : { status: 401, wwwAuthenticate: values, proxyAuthenticate: [] };
+  }
+
+  it("answers a 401 and a 407 with the right header, SHA-256 preferred", () => {
+    const client = new DigestClient((realm) =>
+      realm === "gw.example" ? { username: "alice", password: "secret-a" } : undefined,
+    );
+    for (const kind of ["www", "proxy"] as const) {
+      const server = new DigestServer({ realm: "gw.example", secret: SECRET, now, kind });
+      const a = client.answer(challengeOf(server), request)!;
+      expect(a.header).toBe(kind === "www" ? "Authorization" : "Proxy-Authorization");
+      expect(server.verify(parseAuthValue(a.value), verifyReq, lookup)).toMatchObject({
+        ok: true,
+        algorithm: "SHA-256",
+      });
+    }
+  });
+
+  it("gives up when its answer to a nonce is refused, but retries a stale nonce", () => {
+    const client = new DigestClient(() => ({ username: "alice", password: "wrong" }));
+    const server = new DigestServer({ realm: "gw.example", secret: SECRET, now });
+    const first = challengeOf(server);
+    expect(client.answer(first, request)).toBeDefined();
+    expect(client.answer(first, request)).toBeUndefined();
+    expect(client.answer(challengeOf(server, true), request)).toBeDefined();
+  });
+
+  it("does not answer without credentials for the realm, or a non-challenge", () => {
+    const client = new DigestClient(() => undefined);
+    const server = new DigestServer({ realm: "gw.example", secret: SECRET, now });
+    expect(client.answer(challengeOf(server), request)).toBeUndefined();
+    expect(
+      client.answer({ status: 403, wwwAuthenticate: [], proxyAuthenticate: [] }, request),
+    ).toBeUndefined();
+  });
+
+  it("reuses the nonce for later requests with increasing nc, accepted by the server", () => {
+    const client = new DigestClient(() => ({ username: "alice", password: "secret-a" }));
+    const server = new DigestServer({ realm: "gw.example", secret: SECRET, now });
+    const a = client.answer(challengeOf(server), request)!;
+    expect(server.verify(parseAuthValue(a.value), verifyReq, lookup).ok).toBe(true);
+    const [b] = client.authorize({ method: "BYE", uri: request.uri });
+    expect(parseAuthValue(b!.value).params.nc).toBe("00000002");
+    expect(
+      server.verify(parseAuthValue(b!.value), { method: "BYE", requestUri: request.uri }, lookup).ok,
+    ).toBe(true);
   });
 });
