@@ -78,6 +78,66 @@ export function durationBetween(answer: string | null, end: string): number {
   return Math.max(0, Date.parse(end) - Date.parse(answer));
 }
 
+/**
+ * Collects a call's record as it happens, so the CallSession only reports
+ * events: legs as they are created, the answer, the end. Times come from the
+ * injectable clock (milliseconds since the epoch).
+ */
+export class CallRecordBuilder {
+  private readonly legs: CdrLeg[] = [];
+  private readonly startMs: number;
+  private answerMs: number | null = null;
+  private emergency = false;
+
+  constructor(
+    readonly id: string,
+    private readonly from: string,
+    private readonly to: string,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.startMs = now();
+  }
+
+  /** Adds a leg and returns it, so its final status can be set later. */
+  leg(leg: CdrLeg): CdrLeg {
+    this.legs.push(leg);
+    return leg;
+  }
+
+  markEmergency(): void {
+    this.emergency = true;
+  }
+
+  /** The first answer counts; a later 200 from another fork does not move it. */
+  answered(): void {
+    this.answerMs ??= this.now();
+  }
+
+  get isAnswered(): boolean {
+    return this.answerMs !== null;
+  }
+
+  /** The finished record. `status` is the final status the caller got (200 if answered). */
+  finish(end: { status: number; hangupBy: HangupBy | null; reason: string }): CallRecord {
+    const endMs = this.now();
+    const answer = this.answerMs === null ? null : new Date(this.answerMs).toISOString();
+    return {
+      id: this.id,
+      legs: this.legs.map((l) => ({ ...l })),
+      from: this.from,
+      to: this.to,
+      start: new Date(this.startMs).toISOString(),
+      answer,
+      end: new Date(endMs).toISOString(),
+      durationMs: this.answerMs === null ? 0 : Math.max(0, endMs - this.answerMs),
+      status: end.status,
+      hangupBy: end.hangupBy,
+      reason: end.reason,
+      ...(this.emergency ? { emergency: true } : {}),
+    };
+  }
+}
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS cdr (
   seq          INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -4,7 +4,7 @@
  * Retry-After; emergency calls are never refused (they still count as active,
  * since they occupy the same resources).
  */
-import type { Limits } from "../config/index.js";
+import type { GatewayConfig, Limits } from "../config/index.js";
 
 /** Which limit refused a call. */
 export type OverloadLimit = "maxCalls" | "callsPerSecond";
@@ -119,6 +119,18 @@ export class OverloadController {
     this.busyRetryAfter = opts.busyRetryAfter ?? 5;
     this.global = this.scope("global", opts.global);
     for (const t of opts.trunks ?? []) this.trunks.set(t.name, this.scope(t.name, t.limits));
+  }
+
+  /** The limits of a loaded configuration: `limits` gateway-wide, `trunks[].limits` per trunk. */
+  static fromConfig(
+    config: Pick<GatewayConfig, "limits" | "trunks">,
+    opts: Pick<OverloadOptions, "busyRetryAfter" | "now"> = {},
+  ): OverloadController {
+    return new OverloadController({
+      global: config.limits,
+      trunks: config.trunks.map((t) => ({ name: t.name, limits: t.limits })),
+      ...opts,
+    });
   }
 
   private scope(name: string, limits: Limits): Scope {

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
-import { type CallRecord, CdrWriter, durationBetween } from "../../src/b2bua/cdr.js";
+import { type CallRecord, CallRecordBuilder, CdrWriter, durationBetween } from "../../src/b2bua/cdr.js";
 
 const dir = mkdtempSync(join(tmpdir(), "dsip-cdr-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -170,5 +170,50 @@ describe("CDR writer", () => {
     const after = jsonlIds(p.jsonl);
     expect(new Set(after)).toEqual(inSqlite);
     expect(after.length).toBe(inSqlite.size);
+  });
+});
+
+describe("CallRecordBuilder", () => {
+  it("builds an answered call's record with its duration and legs", () => {
+    let t = Date.UTC(2026, 0, 1, 12, 0, 0);
+    const b = new CallRecordBuilder("g1", "sip:a@x", "sip:b@y", () => t);
+    b.leg({ role: "a", callId: "a1", trunk: "in", status: 200 });
+    const first = b.leg({ role: "b", callId: "b1", trunk: "out1" });
+    t += 2_000;
+    first.status = 503;
+    b.leg({ role: "b", callId: "b2", trunk: "out2", status: 200 });
+    t += 1_500;
+    b.answered();
+    t += 500;
+    b.answered(); // a second 2xx (forking) does not move the answer time
+    t += 60_000;
+    const r = b.finish({ status: 200, hangupBy: "callee", reason: "BYE" });
+    expect(r).toEqual({
+      id: "g1",
+      legs: [
+        { role: "a", callId: "a1", trunk: "in", status: 200 },
+        { role: "b", callId: "b1", trunk: "out1", status: 503 },
+        { role: "b", callId: "b2", trunk: "out2", status: 200 },
+      ],
+      from: "sip:a@x",
+      to: "sip:b@y",
+      start: "2026-01-01T12:00:00.000Z",
+      answer: "2026-01-01T12:00:03.500Z",
+      end: "2026-01-01T12:01:04.000Z",
+      durationMs: 60_500,
+      status: 200,
+      hangupBy: "callee",
+      reason: "BYE",
+    });
+  });
+
+  it("gives an unanswered call no answer time and no duration", () => {
+    let t = 0;
+    const b = new CallRecordBuilder("g2", "sip:a@x", "urn:service:sos", () => t);
+    b.markEmergency();
+    t += 4_000;
+    const r = b.finish({ status: 487, hangupBy: "caller", reason: "CANCEL" });
+    expect(r).toMatchObject({ answer: null, durationMs: 0, status: 487, emergency: true });
+    expect(b.isAnswered).toBe(false);
   });
 });

@@ -155,3 +155,20 @@ describe("OverloadController", () => {
     expect(c.active("b")).toBe(1);
   });
 });
+
+describe("OverloadController.fromConfig", () => {
+  it("takes the gateway-wide and per-trunk limits of a loaded configuration", async () => {
+    const { parseConfig } = await import("../../src/config/index.js");
+    const config = parseConfig(
+      "limits: { maxCalls: 3 }\ntrunks:\n  - name: a\n    address: 127.0.0.1:5080\n    limits: { maxCalls: 1 }\n",
+      "o.yaml",
+      { env: {} },
+    );
+    const c = OverloadController.fromConfig(config, { now: fakeClock().now });
+    accepted(c.admit({ trunks: ["a"] }));
+    expect(c.admit({ trunks: ["a"] })).toMatchObject({ accepted: false, scope: "a" });
+    accepted(c.admit());
+    accepted(c.admit());
+    expect(c.admit()).toMatchObject({ accepted: false, scope: "global" });
+  });
+});

@@ -275,7 +275,7 @@ describe("DigestServer", () => {
 });
 
 describe("DigestClient", () => {
-  let clock = 1_700_000_000_000;
+  const clock = 1_700_000_000_000;
   const now = () => clock;
   const users: Record<string, string> = { alice: "secret-a" };
   const lookup = (u: string) => users[u];
