@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { ConfigError, formatIssue, loadConfig, parseConfig } from "../../src/config/index.js";
 
@@ -56,7 +57,7 @@ describe("configuration", () => {
     const d = loadConfig(undefined, { env: {} });
     expect(d.http.listen).toEqual({ host: "127.0.0.1", port: 8080 });
     expect(d.sip.listen.every((l) => l.host === "127.0.0.1")).toBe(true);
-    const e = loadConfig(new URL("../../config/example.yaml", import.meta.url).pathname, { env: {} });
+    const e = loadConfig(fileURLToPath(new URL("../../config/example.yaml", import.meta.url)), { env: {} });
     expect(e.trunks.length).toBeGreaterThanOrEqual(2);
     expect(e.routes.some((r) => r.targets.length > 1)).toBe(true);
   });
