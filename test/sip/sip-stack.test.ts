@@ -105,7 +105,11 @@ describe.each([
       uac.request(bye, dest, { onResponse: (r) => r.status >= 200 && resolve(r) }),
     );
     expect(byeOk.status).toBe(200);
-    await waitFor(() => uac.counts().total === 0 && uas.counts().total === 0, 3000, "empty transaction tables");
+    await waitFor(
+      () => uac.counts().total === 0 && uas.counts().total === 0,
+      3000,
+      "empty transaction tables",
+    );
     expect(uas.counts().pending2xx).toBe(0);
     expect(uas.stats.strayAcks).toBe(0);
   });
@@ -128,14 +132,19 @@ describe.each([
       const tx = uac.request(newRequest("INVITE", dest), dest, {
         onResponse: (r) => {
           got.push(r.status);
-          if (r.status === 180) uac.cancel(tx as InviteClientTransaction, { onResponse: (c) => resolve(c.status) });
+          if (r.status === 180)
+            uac.cancel(tx as InviteClientTransaction, { onResponse: (c) => resolve(c.status) });
         },
       });
     });
     expect(cancelStatus).toBe(200);
     await waitFor(() => got.includes(487), 2000, "487");
     expect(cancelled).toBe(true);
-    await waitFor(() => uac.counts().total === 0 && uas.counts().total === 0, 3000, "empty transaction tables");
+    await waitFor(
+      () => uac.counts().total === 0 && uas.counts().total === 0,
+      3000,
+      "empty transaction tables",
+    );
   });
 });
 
@@ -173,7 +182,8 @@ describe("SipStack edge cases", () => {
     const uas = await stack();
     const dest = target(uas, "UDP");
     const sock = dgram.createSocket("udp4");
-    const stray = "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKnobody\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:c@d>;tag=2\r\nCall-ID: x\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
+    const stray =
+      "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKnobody\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:c@d>;tag=2\r\nCall-ID: x\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
     sock.send(Buffer.from(stray), dest.port, dest.host);
     await waitFor(() => uas.stats.strayResponses === 1, 2000, "stray response");
     sock.close();
