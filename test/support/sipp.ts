@@ -3,7 +3,7 @@
  * calls and time, statistics read from its CSV stat file.
  */
 import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -112,7 +112,7 @@ export function runSipp(run: SippRun): Promise<SippResult> {
     `${Math.ceil(run.timeoutMs / 1000)}s`,
     "-timeout_error",
     ...(run.lost ? ["-lost", String(run.lost)] : []),
-    ...(run.rtt ? ["-trace_rtt", "-rtt_freq", "1", "-rtt_file", join(dir, "rtt.csv")] : []),
+    ...(run.rtt ? ["-trace_rtt", "-rtt_freq", "1"] : []),
     ...(run.extra ?? []),
   ];
   void args;
@@ -141,7 +141,9 @@ function runSippArgs(args: string[], dir: string, run: SippRun): Promise<SippRes
         errors = readFileSync(join(dir, "err.log"), "latin1").slice(0, 5000);
       } catch {}
       try {
-        rtt = parseRtt(readFileSync(join(dir, "rtt.csv"), "latin1"));
+        // SIPp names it <scenario>_<pid>_rtt.csv in its working directory.
+        const file = readdirSync(dir).find((f) => f.endsWith("_rtt.csv"));
+        if (file) rtt = parseRtt(readFileSync(join(dir, file), "latin1"));
       } catch {}
       rmSync(dir, { recursive: true, force: true });
       resolve({
