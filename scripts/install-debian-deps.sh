@@ -7,6 +7,7 @@ set -euo pipefail
 # package -> a command it provides (what we check for)
 declare -A PACKAGES=(
   [sip-tester]=sipp
+  [kamailio]=kamailio
 )
 
 missing=()

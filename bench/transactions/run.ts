@@ -10,9 +10,7 @@
  *
  * Loopback only; every step is bounded in calls and time.
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { kamailioConfig, type RunningKamailio, startKamailio } from "../../test/support/kamailio.js";
 import { startMinimalUas } from "../../test/support/minimal-uas.js";
 import { hasCommand, runSipp, type SippResult } from "../../test/support/sipp.js";
 
@@ -21,10 +19,6 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
 const UAS_PORT = 26060;
 const KAMAILIO_PORT = 26070;
 const SIPP_PORT = 26061;
-const KAMAILIO_CFG = fileURLToPath(new URL("../../config/kamailio/bench.cfg", import.meta.url));
-const KAMAILIO_MODULES = ["/usr/lib/x86_64-linux-gnu/kamailio/modules", "/usr/lib/kamailio/modules"].find(
-  existsSync,
-);
 
 interface Step {
   rate: number;
@@ -102,34 +96,17 @@ async function benchOurs(): Promise<Step[]> {
 }
 
 async function benchKamailio(): Promise<Step[] | string> {
-  if (!hasCommand("kamailio") || !KAMAILIO_MODULES) return "kamailio not installed";
-  const child: ChildProcess = spawn(
-    "kamailio",
-    [
-      "-f",
-      KAMAILIO_CFG,
-      "-L",
-      KAMAILIO_MODULES,
-      "-l",
-      `udp:127.0.0.1:${KAMAILIO_PORT}`,
-      "-DD",
-      "-E",
-      "-Y",
-      "/tmp",
-    ],
-    { stdio: ["ignore", "ignore", "pipe"] },
-  );
-  let log = "";
-  child.stderr?.on("data", (d: Buffer) => {
-    if (log.length < 10_000) log += d.toString();
-  });
-  await new Promise((r) => setTimeout(r, 1500));
-  if (child.exitCode !== null) return `kamailio did not start: ${log.slice(0, 500)}`;
+  if (!hasCommand("kamailio")) return "kamailio not installed";
+  let kamailio: RunningKamailio;
+  try {
+    kamailio = await startKamailio(kamailioConfig("bench.cfg"), [`udp:127.0.0.1:${KAMAILIO_PORT}`]);
+  } catch (err) {
+    return (err as Error).message.slice(0, 300);
+  }
   try {
     return await stepRates("kamailio", KAMAILIO_PORT);
   } finally {
-    child.kill("SIGTERM");
-    await new Promise((r) => child.once("exit", r));
+    await kamailio.stop();
   }
 }
 

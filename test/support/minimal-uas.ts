@@ -28,6 +28,8 @@ export async function startMinimalUas(options: SipStackOptions): Promise<Minimal
       const protocol = tx.source.protocol;
       tx.reply(200, {
         headers: [
+          // RFC 3261 §12.1.1: a dialog-creating 2xx carries the Record-Route set back to the caller.
+          ...req.headerValues("record-route").map((v) => ["Record-Route", v] as [string, string]),
           ["Contact", `<${stack.contactUri(protocol)}>`],
           ["Content-Type", "application/sdp"],
         ],
