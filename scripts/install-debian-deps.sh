@@ -8,6 +8,7 @@ set -euo pipefail
 declare -A PACKAGES=(
   [sip-tester]=sipp
   [kamailio]=kamailio
+  [openssl]=openssl
 )
 
 missing=()

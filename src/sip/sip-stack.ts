@@ -126,6 +126,7 @@ export class SipStack {
       options.transports,
       {
         onPacket: (p) => this.handlePacket(p),
+        onConnectionError: (remote, err) => this.failTransactionsTo(remote, err),
         onWarning: (msg, detail) => this.logger.warn(detail ?? {}, msg),
       },
       this.maxMessageSize,
@@ -281,6 +282,19 @@ export class SipStack {
         }),
       onTerminated: this.onTerminated,
     };
+  }
+
+  /** A connection to `remote` broke: client transactions still waiting for a final answer from it fail. */
+  private failTransactionsTo(remote: Endpoint, err: Error): void {
+    for (const tx of [...this.table.client.values()]) {
+      const d = tx.destination;
+      if (d.protocol !== remote.protocol || d.port !== remote.port || d.host !== remote.host) continue;
+      if (tx.state === "calling" || tx.state === "trying" || tx.state === "proceeding") {
+        tx.transportFailed(
+          new TransportError(`${remote.protocol} connection failed: ${err.message}`, remote, { cause: err }),
+        );
+      }
+    }
   }
 
   // ---- inbound -----------------------------------------------------------

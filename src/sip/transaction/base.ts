@@ -91,6 +91,11 @@ export abstract class Transaction {
     this.ctx.send(data, (err) => this.failTransport(err));
   }
 
+  /** The transport lost what this transaction sent (its connection broke). */
+  transportFailed(err: Error): void {
+    this.failTransport(err);
+  }
+
   protected failTransport(err: Error): void {
     if (this.state === "terminated") return;
     this.terminate("transport-error", err);

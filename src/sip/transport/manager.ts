@@ -4,6 +4,7 @@
  */
 import { isIPv6 } from "node:net";
 import { TcpTransport } from "./tcp.js";
+import { type TlsFiles, TlsTransport } from "./tls.js";
 import {
   type Endpoint,
   type Transport,
@@ -12,6 +13,7 @@ import {
   type TransportProtocol,
 } from "./types.js";
 import { UdpTransport } from "./udp.js";
+import { WsTransport } from "./ws.js";
 
 export interface TransportSpec {
   protocol: TransportProtocol;
@@ -22,8 +24,10 @@ export interface TransportSpec {
   advertisedHost?: string;
   /** TCP/TLS: idle connection close (default 120 s). */
   idleTimeoutMs?: number;
-  /** TCP/TLS: accepted connections per remote IP (default 256). */
+  /** TCP/TLS/WS: accepted connections per remote IP (default 256). */
   maxConnectionsPerHost?: number;
+  /** TLS and WSS: certificate, key, CA and client-certificate policy. */
+  tls?: TlsFiles;
 }
 
 /** Builds transports for protocols this module does not know (TLS, WS) without importing them here. */
@@ -32,6 +36,11 @@ export type TransportFactory = (
   hooks: TransportHooks,
   maxMessageSize: number,
 ) => Transport;
+
+function requireTls(spec: TransportSpec): TlsFiles {
+  if (!spec.tls) throw new TransportError(`${spec.protocol} transport needs tls.certFile and tls.keyFile`);
+  return spec.tls;
+}
 
 export class TransportManager {
   readonly transports: Transport[] = [];
@@ -57,6 +66,10 @@ export class TransportManager {
       if (factory) this.transports.push(factory(spec, hooks, maxMessageSize));
       else if (spec.protocol === "UDP") this.transports.push(new UdpTransport(opts, hooks));
       else if (spec.protocol === "TCP") this.transports.push(new TcpTransport(opts, hooks));
+      else if (spec.protocol === "TLS") this.transports.push(new TlsTransport(opts, hooks, requireTls(spec)));
+      else if (spec.protocol === "WS") this.transports.push(new WsTransport(opts, hooks));
+      else if (spec.protocol === "WSS")
+        this.transports.push(new WsTransport({ ...opts, tls: requireTls(spec) }, hooks));
       else throw new TransportError(`No factory for transport ${spec.protocol}`);
     }
   }

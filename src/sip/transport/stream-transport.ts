@@ -96,7 +96,9 @@ export abstract class StreamTransport implements Transport {
   }
 
   /** Registers a connection in the pool and wires framing, idle close and cleanup. */
-  private adopt(socket: Socket, remote: Endpoint): void {
+  private adopt(socket: Socket, remote: Endpoint, outbound = false): void {
+    let heardFromPeer = false;
+    let reported = false;
     const key = formatHostPort(remote.host, remote.port);
     this.connections.set(key, socket);
     this.perHost.set(remote.host, (this.perHost.get(remote.host) ?? 0) + 1);
@@ -104,6 +106,7 @@ export abstract class StreamTransport implements Transport {
     socket.setTimeout(this.opts.idleTimeoutMs ?? 120_000, () => socket.destroy());
     const framer = new SipStreamFramer({ maxMessageSize: this.maxSize });
     socket.on("data", (chunk: Buffer) => {
+      heardFromPeer = true;
       for (const item of framer.push(chunk)) {
         if (item.kind === "message")
           this.hooks.onPacket({ data: item.data, source: remote, transport: this });
@@ -118,10 +121,18 @@ export abstract class StreamTransport implements Transport {
         }
       }
     });
-    socket.on("error", () => {
-      // "close" follows; write callbacks carry the error to the sender
+    socket.on("error", (err) => {
+      // "close" follows. Writes that already "succeeded" (TLS 1.3 client certificate refused after the
+      // handshake, a reset) are lost, so the owner fails the transactions waiting on this peer.
+      reported = true;
+      this.hooks.onConnectionError?.(remote, err);
     });
     socket.once("close", () => {
+      // An outgoing connection the peer closed without a word (e.g. our TLS client certificate refused
+      // after a TLS 1.3 handshake) swallowed whatever we sent on it.
+      if (outbound && !heardFromPeer && !reported) {
+        this.hooks.onConnectionError?.(remote, new Error("closed by peer before any response"));
+      }
       if (this.connections.get(key) === socket) this.connections.delete(key);
       const n = (this.perHost.get(remote.host) ?? 1) - 1;
       if (n <= 0) this.perHost.delete(remote.host);
@@ -149,7 +160,7 @@ export abstract class StreamTransport implements Transport {
   private openConnection(dest: Endpoint, key: string): Socket {
     const socket = this.connect(dest, () => socket.setTimeout(this.opts.idleTimeoutMs ?? 120_000));
     // Until connected, the timeout is the connect timeout; adopt() then sets the idle one.
-    this.adopt(socket, { protocol: this.protocol, host: dest.host, port: dest.port });
+    this.adopt(socket, { protocol: this.protocol, host: dest.host, port: dest.port }, true);
     socket.setTimeout(this.opts.connectTimeoutMs ?? 10_000);
     this.connections.set(key, socket);
     return socket;

@@ -66,6 +66,8 @@ export class TransportError extends Error {
 /** Everything a transport needs from its owner. */
 export interface TransportHooks {
   onPacket: PacketSink;
+  /** A connection broke with an error (reset, failed TLS handshake …): requests sent on it are lost. */
+  onConnectionError?: (remote: Endpoint, err: Error) => void;
   /** Low-volume diagnostics (connection limits hit, framing errors, socket errors). */
   onWarning?: (msg: string, detail?: Record<string, unknown>) => void;
 }
