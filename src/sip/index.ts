@@ -12,15 +12,12 @@ export * from "./headers/via.js";
 export * from "./message.js";
 export * from "./multipart.js";
 export { DEFAULT_MAX_MESSAGE_SIZE, type ParseOptions, parseMessage } from "./parser.js";
-export * from "./serializer.js";
-export * from "./status-codes.js";
-export * from "./stream-framer.js";
-export * from "./uas-checks.js";
-export * from "./uri.js";
-export * from "./validate.js";
 // Transports, transactions and the stack API (RFC 3261 §17/§18, RFC 6026, RFC 3263)
 export * from "./resolver.js";
+export * from "./serializer.js";
 export * from "./sip-stack.js";
+export * from "./status-codes.js";
+export * from "./stream-framer.js";
 export * from "./timers.js";
 export type { TerminationReason, TransactionKind, TransactionState } from "./transaction/base.js";
 export type { ClientTransactionUser } from "./transaction/client.js";
@@ -34,3 +31,6 @@ export type { AnyServerTransaction, ClientTransaction, TransactionCounts } from 
 export type { TransportFactory, TransportSpec } from "./transport/manager.js";
 export type { TlsFiles } from "./transport/tls.js";
 export * from "./transport/types.js";
+export * from "./uas-checks.js";
+export * from "./uri.js";
+export * from "./validate.js";

@@ -59,8 +59,8 @@ describe("sip.js over our WebSocket transport", () => {
     const msg = core.makeOutgoingRequestMessage("OPTIONS", target, ua.configuration.uri, target, {});
     const status = await new Promise<number>((resolve) => {
       core.request(msg, {
-        onAccept: (r) => resolve(r.message.statusCode),
-        onReject: (r) => resolve(r.message.statusCode),
+        onAccept: (r) => resolve(r.message.statusCode ?? 0),
+        onReject: (r) => resolve(r.message.statusCode ?? 0),
       });
     });
     expect(status).toBe(200);
