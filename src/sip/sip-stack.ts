@@ -65,6 +65,13 @@ export interface SipStackOptions {
   maxMessageSize?: number;
   /** Above this many live server transactions new requests get a stateless 503 (default 50,000). */
   maxServerTransactions?: number;
+  /** Above this many live server transactions from one source IP, its new requests get a 503 (default 10,000). */
+  maxServerTransactionsPerSource?: number;
+  /**
+   * Requests larger than this that would go over UDP go over TCP instead when a TCP
+   * transport exists (RFC 3261 §18.1.1; default 1300 octets).
+   */
+  udpSizeLimit?: number;
   logger?: SipLogger;
   resolver?: SipResolver;
   /** Builders for transports this module does not construct itself (TLS, WS, WSS). */
@@ -176,11 +183,28 @@ export class SipStack {
    */
   request(req: SipRequest, dest: Endpoint, user: ClientTransactionUser): ClientTransaction {
     if (req.method === "ACK") throw new TypeError("ACK is sent with ack2xx() or by the transaction itself");
+    if (dest.protocol === "UDP" && this.tooBigForUdp(req)) {
+      const tcp: Endpoint = { ...dest, protocol: "TCP" };
+      if (this.transports.forDestination(tcp)) dest = tcp;
+    }
     const transport = this.requireTransport(dest);
     const branch = newBranch();
     req.addHeader("Via", `SIP/2.0/${transport.protocol} ${transport.sentBy};branch=${branch};rport`, "first");
     if (!req.hasHeader("max-forwards")) req.addHeader("Max-Forwards", "70");
     return this.startClient(req, clientKey(branch, req.method), transport, dest, user);
+  }
+
+  /** Whether the request, with the Via we are about to add, exceeds the UDP size limit (§18.1.1). */
+  private tooBigForUdp(req: SipRequest): boolean {
+    const limit = this.options.udpSizeLimit ?? 1300;
+    // Cheap upper-bound estimate first: most requests are far below the limit.
+    let size = req.body.length + req.startLine().length + 200;
+    if (size > limit) return true;
+    for (const h of req.headers) {
+      size += h.name.length + h.value.length + 4;
+      if (size > limit) return true;
+    }
+    return false;
   }
 
   /** Like `request`, resolving the destination from the Request-URI (or `target`) per RFC 3263. */
@@ -373,7 +397,11 @@ export class SipStack {
       return;
     }
     const dest = responseDestination(via, packet.source);
-    if (this.table.server.size >= (this.options.maxServerTransactions ?? 50_000)) {
+    if (
+      this.table.server.size >= (this.options.maxServerTransactions ?? 50_000) ||
+      this.table.serverCountFrom(packet.source.host) >=
+        (this.options.maxServerTransactionsPerSource ?? 10_000)
+    ) {
       this.stats.rejected++;
       this.replyStateless(req, 503, "Service Unavailable", packet.transport, dest);
       return;

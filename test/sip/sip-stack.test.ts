@@ -231,4 +231,74 @@ describe("SipStack edge cases", () => {
     await expect(final(uac, "OPTIONS", dest)).rejects.toThrow(/TCP send failed|ECONNREFUSED/);
     expect(uac.counts().total).toBe(0);
   });
+
+  it("sends a request over 1300 octets to a UDP destination over TCP instead (RFC 3261 §18.1.1)", async () => {
+    const port = 25190;
+    const uas = new SipStack({
+      timers: FAST,
+      transports: [
+        { protocol: "UDP", host: "127.0.0.1", port },
+        { protocol: "TCP", host: "127.0.0.1", port },
+      ],
+    });
+    await uas.start();
+    stacks.push(uas);
+    const uac = new SipStack({
+      timers: FAST,
+      transports: [
+        { protocol: "UDP", host: "127.0.0.1", port: 0 },
+        { protocol: "TCP", host: "127.0.0.1", port: 0 },
+      ],
+    });
+    await uac.start();
+    stacks.push(uac);
+    const seen: string[] = [];
+    uas.onRequest = (tx) => {
+      seen.push(`${tx.source.protocol} ${tx.request.topVia!.transport}`);
+      tx.reply(200);
+    };
+    const dest: Endpoint = { protocol: "UDP", host: "127.0.0.1", port };
+    const big = newRequest("MESSAGE", dest);
+    big.addHeader("Content-Type", "text/plain");
+    big.body = Buffer.alloc(1500, "x");
+    await new Promise<void>((resolve) =>
+      uac.request(big, dest, { onResponse: (r) => r.status >= 200 && resolve() }),
+    );
+    expect((await final(uac, "OPTIONS", dest)).status).toBe(200);
+    expect(seen).toEqual(["TCP TCP", "UDP UDP"]);
+  });
+
+  it("answers 503 when one source holds too many server transactions", async () => {
+    const uac = await stack();
+    const uas = new SipStack({
+      timers: FAST,
+      maxServerTransactionsPerSource: 2,
+      transports: [{ protocol: "UDP", host: "127.0.0.1", port: 0 }],
+    });
+    await uas.start();
+    stacks.push(uas);
+    uas.onRequest = () => {}; // never answers: the INVITEs stay in Proceeding
+    const dest = target(uas, "UDP");
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      uac.request(newRequest("INVITE", dest), dest, { onResponse: (r) => statuses.push(r.status) });
+    }
+    await waitFor(() => statuses.includes(503), 2000, "503");
+    expect(uas.counts().inviteServer).toBe(2);
+    expect(uas.stats.rejected).toBe(1);
+  });
+
+  it("closes idle TCP connections", async () => {
+    const uas = new SipStack({
+      timers: FAST,
+      transports: [{ protocol: "TCP", host: "127.0.0.1", port: 0, idleTimeoutMs: 150 }],
+    });
+    await uas.start();
+    stacks.push(uas);
+    uas.onRequest = (tx) => tx.reply(200);
+    const uac = await stack("TCP");
+    expect((await final(uac, "OPTIONS", target(uas, "TCP"))).status).toBe(200);
+    expect(uas.counts().connections).toBe(1);
+    await waitFor(() => uas.counts().connections === 0 && uac.counts().connections === 0, 3000, "idle close");
+  });
 });

@@ -19,6 +19,8 @@ export interface TransactionCounts {
 export class TransactionTable {
   readonly client = new Map<string, ClientTransaction>();
   readonly server = new Map<string, AnyServerTransaction>();
+  /** Live server transactions per source IP, so one peer cannot fill the table. */
+  private readonly perSource = new Map<string, number>();
   private readonly perKind: Record<TransactionKind, number> = {
     "invite-client": 0,
     "non-invite-client": 0,
@@ -34,6 +36,12 @@ export class TransactionTable {
   addServer(tx: AnyServerTransaction): void {
     this.server.set(tx.key, tx);
     this.perKind[tx.kind]++;
+    const host = tx.source.host;
+    this.perSource.set(host, (this.perSource.get(host) ?? 0) + 1);
+  }
+
+  serverCountFrom(host: string): number {
+    return this.perSource.get(host) ?? 0;
   }
 
   /** Called from the transaction's termination; only removes the entry if it is still this transaction. */
@@ -43,6 +51,12 @@ export class TransactionTable {
     if (map.get(tx.key) === tx) {
       map.delete(tx.key);
       this.perKind[tx.kind]--;
+      if (map === this.server) {
+        const host = (tx as AnyServerTransaction).source.host;
+        const n = (this.perSource.get(host) ?? 1) - 1;
+        if (n <= 0) this.perSource.delete(host);
+        else this.perSource.set(host, n);
+      }
     }
   }
 
