@@ -53,7 +53,7 @@ describe.skipIf(!hasSipp)("our UAC → SIPp uas", () => {
         deadlineMs: 60_000,
       });
       const sippResult = await sipp;
-      expect(result.failures).toEqual([]);
+      expect(result.failures, sippResult.errors).toEqual([]);
       expect(result.ok).toBe(CALLS);
       expect(sippResult.exitCode, sippResult.stderr + sippResult.errors).toBe(0);
       expect(sippResult.stats.successful).toBe(CALLS);
