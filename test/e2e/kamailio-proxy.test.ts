@@ -1,7 +1,8 @@
 /**
  * Our UAC → Kamailio (stateful, record-routing: config/kamailio/proxy.cfg) →
- * our UAS, over UDP. The ACK for 2xx and the BYE follow the Record-Route back
- * through the proxy; both stacks end with empty transaction tables.
+ * our UAS, over UDP and over TCP. The ACK for 2xx and the BYE follow the
+ * Record-Route back through the proxy; both stacks end with empty transaction
+ * tables.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SipStack } from "../../src/sip/sip-stack.js";
@@ -12,7 +13,8 @@ import { requirePeer } from "../support/sipp.js";
 import { waitFor } from "../support/wait.js";
 
 const hasKamailio = requirePeer("kamailio");
-const PROXY_PORT = 25080;
+const PROXY_UDP_PORT = 25080;
+const PROXY_TCP_PORT = 25081;
 const CALLS = 500;
 const TIMERS = { t1: 100, t2: 4000, t4: 1000 };
 
@@ -22,12 +24,16 @@ describe.skipIf(!hasKamailio)("our UAC → Kamailio stateful proxy → our UAS",
   let uac: SipStack;
 
   beforeAll(async () => {
-    kamailio = await startKamailio(kamailioConfig("proxy.cfg"), [`udp:127.0.0.1:${PROXY_PORT}`]);
-    uas = await startMinimalUas({
-      timers: TIMERS,
-      transports: [{ protocol: "UDP", host: "127.0.0.1", port: 0 }],
-    });
-    uac = new SipStack({ timers: TIMERS, transports: [{ protocol: "UDP", host: "127.0.0.1", port: 0 }] });
+    kamailio = await startKamailio(kamailioConfig("proxy.cfg"), [
+      `udp:127.0.0.1:${PROXY_UDP_PORT}`,
+      `tcp:127.0.0.1:${PROXY_TCP_PORT}`,
+    ]);
+    const transports = [
+      { protocol: "UDP" as const, host: "127.0.0.1", port: 0 },
+      { protocol: "TCP" as const, host: "127.0.0.1", port: 0 },
+    ];
+    uas = await startMinimalUas({ timers: TIMERS, transports });
+    uac = new SipStack({ timers: TIMERS, transports });
     await uac.start();
   }, 20_000);
 
@@ -37,24 +43,34 @@ describe.skipIf(!hasKamailio)("our UAC → Kamailio stateful proxy → our UAS",
     await kamailio?.stop();
   });
 
-  it(`completes ${CALLS} calls through the proxy with ACK and BYE routed via Record-Route`, async () => {
-    const uasPort = uas.stack.transport("UDP")!.local.port;
-    const result = await runUac({
-      stack: uac,
-      dest: { protocol: "UDP", host: "127.0.0.1", port: PROXY_PORT },
-      requestUri: `sip:uas@127.0.0.1:${uasPort}`,
-      calls: CALLS,
-      ratePerSecond: 100,
-      deadlineMs: 60_000,
-    });
-    expect(result.failures, kamailio?.log()).toEqual([]);
-    expect(result.ok).toBe(CALLS);
-    expect(uas.invites).toBe(CALLS);
-    await waitFor(() => uas.acks >= CALLS, 5000, "every ACK at the UAS");
-    await waitFor(
-      () => uac.counts().total === 0 && uas.stack.counts().total === 0 && uas.stack.counts().pending2xx === 0,
-      15_000,
-      "empty transaction tables",
-    );
-  }, 90_000);
+  it.each([
+    ["UDP", PROXY_UDP_PORT],
+    ["TCP", PROXY_TCP_PORT],
+  ] as const)(
+    `%s: ${CALLS} calls through the proxy, ACK and BYE routed via Record-Route`,
+    async (protocol, proxyPort) => {
+      const uasPort = uas.stack.transport(protocol)!.local.port;
+      const acksBefore = uas.acks;
+      const invitesBefore = uas.invites;
+      const result = await runUac({
+        stack: uac,
+        dest: { protocol, host: "127.0.0.1", port: proxyPort },
+        requestUri: `sip:uas@127.0.0.1:${uasPort}${protocol === "TCP" ? ";transport=tcp" : ""}`,
+        calls: CALLS,
+        ratePerSecond: 100,
+        deadlineMs: 60_000,
+      });
+      expect(result.failures, kamailio?.log()).toEqual([]);
+      expect(result.ok).toBe(CALLS);
+      expect(uas.invites - invitesBefore).toBe(CALLS);
+      await waitFor(() => uas.acks - acksBefore >= CALLS, 5000, "every ACK at the UAS");
+      await waitFor(
+        () =>
+          uac.counts().total === 0 && uas.stack.counts().total === 0 && uas.stack.counts().pending2xx === 0,
+        15_000,
+        "empty transaction tables",
+      );
+    },
+    90_000,
+  );
 });
