@@ -17,6 +17,7 @@ import type { Via } from "./headers/via.js";
 import { type AnySipMessage, type SipMessage, SipRequest, type SipResponse } from "./message.js";
 import { DEFAULT_MAX_MESSAGE_SIZE, parseMessage } from "./parser.js";
 import { numericTarget, SipResolver } from "./resolver.js";
+import { salvageRequest } from "./salvage.js";
 import { serializeMessage } from "./serializer.js";
 import { type Clock, DEFAULT_TIMER_BASE, systemClock, type TimerBase, TimerValues } from "./timers.js";
 import type { RetransmitCounters, Transaction, TransactionContext } from "./transaction/base.js";
@@ -331,6 +332,11 @@ export class SipStack {
         maxMessageSize: this.maxMessageSize,
       });
     } catch (err) {
+      const salvaged = err instanceof SipParseError && !err.drop ? salvageRequest(packet.data) : undefined;
+      if (salvaged) {
+        this.rejectInvalid(salvaged, packet, err);
+        return;
+      }
       this.stats.dropped++;
       this.logger.debug({ from: packet.source, err: describe(err) }, "unparseable message dropped");
       return;

@@ -131,4 +131,20 @@ describe("SipStack on the wire", () => {
     await waitFor(() => stack.counts().pending2xx === 0, 2000, "ACK to stop them");
     expect(stack.stats.strayAcks).toBe(0);
   });
+
+  it("answers 400 even when the parser refuses the whole request (Content-Length past the datagram)", async () => {
+    const { stack, got, me, send } = await setup();
+    stack.onRequest = (tx) => tx.reply(200);
+    send(msg("OPTIONS", me).replace("Content-Length: 0", "Content-Length: 999"));
+    await waitFor(() => got.length === 1, 2000, "400");
+    expect(got[0]!.status).toBe(400);
+    expect(got[0]!.reasonPhrase).toMatch(/Content-Length/);
+    expect(got[0]!.callId).toBe("wire-call");
+    expect(stack.stats.rejected).toBe(1);
+    // Unanswerable: an ACK, and bytes with no request line.
+    send(msg("ACK", me, { cseq: "1 ACK" }).replace("Content-Length: 0", "Content-Length: 999"));
+    send("hello\r\n\r\n");
+    await waitFor(() => stack.stats.dropped === 2, 2000, "drops");
+    expect(got).toHaveLength(1);
+  });
 });
