@@ -208,14 +208,51 @@ export class SipStack {
     return false;
   }
 
-  /** Like `request`, resolving the destination from the Request-URI (or `target`) per RFC 3263. */
+  /**
+   * Like `request`, resolving the destination from the Request-URI (or
+   * `target`) per RFC 3263, and failing over to the next resolved endpoint
+   * (§4.3) when an attempt gets no response at all (transport error, timeout)
+   * or a 503. Each new attempt is a new client transaction, announced through
+   * `user.onRetarget` before any of its responses.
+   */
   async requestTo(req: SipRequest, user: ClientTransactionUser, target?: SipUri): Promise<ClientTransaction> {
     const uri = target ?? req.uri;
     if (!isSipUri(uri)) throw new TransportError(`Cannot route to ${req.uriText}`);
-    const dests = await this.resolver.resolve(uri);
-    const dest = dests.find((d) => this.transports.forDestination(d));
-    if (!dest) throw new TransportError(`No transport for ${req.uriText}`);
-    return this.request(req, dest, user);
+    const dests = (await this.resolver.resolve(uri)).filter((d) => this.transports.forDestination(d));
+    if (dests.length === 0) throw new TransportError(`No transport for ${req.uriText}`);
+    const attempt = (i: number): ClientTransaction => {
+      let heard = false;
+      let retargeted = false;
+      const next = (): boolean => {
+        if (heard || i + 1 >= dests.length) return false;
+        retargeted = true;
+        // The next attempt is a new transaction: our Via (and its branch) goes, a fresh one comes.
+        req.removeFirstListValue("via");
+        const tx = attempt(i + 1);
+        user.onRetarget?.(tx);
+        return true;
+      };
+      return this.request(req, dests[i]!, {
+        onResponse: (res) => {
+          if (res.status === 503 && i + 1 < dests.length && !heard) {
+            // The 503's transaction completes on its own (it ACKs an INVITE's 503); the caller sees the next try.
+            if (next()) return;
+          }
+          if (res.status > 100) heard = true;
+          user.onResponse(res);
+        },
+        onTimeout: () => {
+          if (!next()) user.onTimeout?.();
+        },
+        onTransportError: (err) => {
+          if (!next()) user.onTransportError?.(err);
+        },
+        onTerminated: (reason) => {
+          if (!retargeted) user.onTerminated?.(reason);
+        },
+      });
+    };
+    return attempt(0);
   }
 
   private startClient(

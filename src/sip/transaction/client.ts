@@ -1,6 +1,7 @@
 /** What a client transaction tells its TU (the stack's `request()` caller). */
 import type { SipResponse } from "../message.js";
 import type { TerminationReason } from "./base.js";
+import type { ClientTransaction } from "./table.js";
 
 export interface ClientTransactionUser {
   /**
@@ -11,6 +12,8 @@ export interface ClientTransactionUser {
   /** Timer B or F fired with no final response. */
   onTimeout?(): void;
   onTransportError?(err: Error): void;
+  /** `SipStack.requestTo` moved on to the next RFC 3263 target: this is the new transaction. */
+  onRetarget?(tx: ClientTransaction): void;
   /** Always called last, whatever the reason. */
   onTerminated?(reason: TerminationReason): void;
 }
