@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { findCommand } from "./sipp.js";
 
 export const KAMAILIO_MODULES = [
   "/usr/lib/x86_64-linux-gnu/kamailio/modules",
@@ -24,7 +25,7 @@ export async function startKamailio(config: string, listen: string[]): Promise<R
   if (!KAMAILIO_MODULES) throw new Error("Kamailio module directory not found");
   const runDir = mkdtempSync(join(tmpdir(), "kamailio-"));
   const child: ChildProcess = spawn(
-    "kamailio",
+    findCommand("kamailio") ?? "kamailio",
     ["-f", config, "-L", KAMAILIO_MODULES, ...listen.flatMap((l) => ["-l", l]), "-DD", "-E", "-Y", runDir],
     { stdio: ["ignore", "ignore", "pipe"] },
   );

@@ -3,17 +3,21 @@
  * calls and time, statistics read from its CSV stat file.
  */
 import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-export function hasCommand(cmd: string): boolean {
+/** The path of a command: on PATH, or in /usr/sbin or /sbin (daemons such as kamailio and dnsmasq). */
+export function findCommand(cmd: string): string | undefined {
   try {
-    execFileSync("sh", ["-c", `command -v ${cmd}`], { stdio: "ignore" });
-    return true;
+    return execFileSync("sh", ["-c", `command -v ${cmd}`], { encoding: "utf8" }).trim() || undefined;
   } catch {
-    return false;
+    return ["/usr/sbin", "/sbin"].map((d) => `${d}/${cmd}`).find((p) => existsSync(p));
   }
+}
+
+export function hasCommand(cmd: string): boolean {
+  return findCommand(cmd) !== undefined;
 }
 
 /** In CI a missing peer is a failure; on a laptop the test may be skipped. */
