@@ -23,6 +23,7 @@ import { type Clock, DEFAULT_TIMER_BASE, systemClock, type TimerBase, TimerValue
 import type { RetransmitCounters, Transaction, TransactionContext } from "./transaction/base.js";
 import type { ClientTransactionUser } from "./transaction/client.js";
 import { build2xxAck, buildCancel } from "./transaction/derived-requests.js";
+import { requestWithFailover } from "./transaction/failover.js";
 import { InviteClientTransaction } from "./transaction/invite-client.js";
 import { InviteServerTransaction } from "./transaction/invite-server.js";
 import { clientKey, clientKeyOfResponse, newBranch, serverKey } from "./transaction/keys.js";
@@ -36,7 +37,12 @@ import {
 } from "./transaction/table.js";
 import { Uas2xxRetransmitter } from "./transaction/uas-2xx-retransmitter.js";
 import { type TransportFactory, TransportManager, type TransportSpec } from "./transport/manager.js";
-import { reconnectDestination, responseDestination, stampReceived } from "./transport/routing.js";
+import {
+  exceedsUdpLimit,
+  reconnectDestination,
+  responseDestination,
+  stampReceived,
+} from "./transport/routing.js";
 import {
   type Endpoint,
   type Packet,
@@ -184,7 +190,7 @@ export class SipStack {
    */
   request(req: SipRequest, dest: Endpoint, user: ClientTransactionUser): ClientTransaction {
     if (req.method === "ACK") throw new TypeError("ACK is sent with ack2xx() or by the transaction itself");
-    if (dest.protocol === "UDP" && this.tooBigForUdp(req)) {
+    if (dest.protocol === "UDP" && exceedsUdpLimit(req, this.options.udpSizeLimit ?? 1300)) {
       const tcp: Endpoint = { ...dest, protocol: "TCP" };
       if (this.transports.forDestination(tcp)) dest = tcp;
     }
@@ -193,19 +199,6 @@ export class SipStack {
     req.addHeader("Via", `SIP/2.0/${transport.protocol} ${transport.sentBy};branch=${branch};rport`, "first");
     if (!req.hasHeader("max-forwards")) req.addHeader("Max-Forwards", "70");
     return this.startClient(req, clientKey(branch, req.method), transport, dest, user);
-  }
-
-  /** Whether the request, with the Via we are about to add, exceeds the UDP size limit (§18.1.1). */
-  private tooBigForUdp(req: SipRequest): boolean {
-    const limit = this.options.udpSizeLimit ?? 1300;
-    // Cheap upper-bound estimate first: most requests are far below the limit.
-    let size = req.body.length + req.startLine().length + 200;
-    if (size > limit) return true;
-    for (const h of req.headers) {
-      size += h.name.length + h.value.length + 4;
-      if (size > limit) return true;
-    }
-    return false;
   }
 
   /**
@@ -220,39 +213,7 @@ export class SipStack {
     if (!isSipUri(uri)) throw new TransportError(`Cannot route to ${req.uriText}`);
     const dests = (await this.resolver.resolve(uri)).filter((d) => this.transports.forDestination(d));
     if (dests.length === 0) throw new TransportError(`No transport for ${req.uriText}`);
-    const attempt = (i: number): ClientTransaction => {
-      let heard = false;
-      let retargeted = false;
-      const next = (): boolean => {
-        if (heard || i + 1 >= dests.length) return false;
-        retargeted = true;
-        // The next attempt is a new transaction: our Via (and its branch) goes, a fresh one comes.
-        req.removeFirstListValue("via");
-        const tx = attempt(i + 1);
-        user.onRetarget?.(tx);
-        return true;
-      };
-      return this.request(req, dests[i]!, {
-        onResponse: (res) => {
-          if (res.status === 503 && i + 1 < dests.length && !heard) {
-            // The 503's transaction completes on its own (it ACKs an INVITE's 503); the caller sees the next try.
-            if (next()) return;
-          }
-          if (res.status > 100) heard = true;
-          user.onResponse(res);
-        },
-        onTimeout: () => {
-          if (!next()) user.onTimeout?.();
-        },
-        onTransportError: (err) => {
-          if (!next()) user.onTransportError?.(err);
-        },
-        onTerminated: (reason) => {
-          if (!retargeted) user.onTerminated?.(reason);
-        },
-      });
-    };
-    return attempt(0);
+    return requestWithFailover((dest, u) => this.request(req, dest, u), req, dests, user);
   }
 
   private startClient(

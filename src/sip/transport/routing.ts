@@ -44,3 +44,18 @@ export function reconnectDestination(via: Via, source: Endpoint): Endpoint {
   const defaultPort = source.protocol === "TLS" || source.protocol === "WSS" ? 5061 : 5060;
   return { protocol: source.protocol, host: source.host, port: via.port ?? defaultPort };
 }
+
+/**
+ * Whether a request, with the Via and Content-Length we are about to add,
+ * exceeds `limit` octets: RFC 3261 §18.1.1 then wants a congestion-controlled
+ * transport. An upper-bound estimate, cheap enough for every request.
+ */
+export function exceedsUdpLimit(req: SipRequest, limit: number): boolean {
+  let size = req.body.length + req.startLine().length + 200;
+  if (size > limit) return true;
+  for (const h of req.headers) {
+    size += h.name.length + h.value.length + 4;
+    if (size > limit) return true;
+  }
+  return false;
+}
