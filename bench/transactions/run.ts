@@ -14,7 +14,7 @@ import { kamailioConfig, type RunningKamailio, startKamailio } from "../../test/
 import { startMinimalUas } from "../../test/support/minimal-uas.js";
 import { hasCommand, runSipp, type SippResult } from "../../test/support/sipp.js";
 
-const RATES = (process.env.BENCH_RATES ?? "250,500,750,1000,1250,1500").split(",").map(Number);
+const RATES = (process.env.BENCH_RATES ?? "250,500,1000,1500,2000,2500,3000").split(",").map(Number);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
 const UAS_PORT = 26060;
 const KAMAILIO_PORT = 26070;
@@ -51,7 +51,9 @@ function toStep(rate: number, calls: number, elapsedMs: number, r: SippResult): 
     achievedCps: Math.round((ok / elapsedMs) * 1000),
     p50: percentile(rtt, 50),
     p99: percentile(rtt, 99),
-    clean: r.exitCode === 0 && failed === 0 && ok === calls,
+    // Zero failed calls, and the rate actually held: a system that answers every call but only at
+    // 80 % of the requested rate has not passed that step.
+    clean: r.exitCode === 0 && failed === 0 && ok === calls && ok / elapsedMs >= (0.95 * rate) / 1000,
   };
 }
 
@@ -83,7 +85,13 @@ async function stepRates(name: string, port: number, onStep?: () => string): Pro
 }
 
 async function benchOurs(): Promise<Step[]> {
-  const uas = await startMinimalUas({ transports: [{ protocol: "UDP", host: "127.0.0.1", port: UAS_PORT }] });
+  // Default timers (T1 = 500 ms): every call leaves its INVITE and BYE transactions alive for 32 s
+  // (Timers L and J), so the overload cap is raised to hold 32 s of the top rate.
+  const uas = await startMinimalUas({
+    maxServerTransactions: 250_000,
+    maxServerTransactionsPerSource: 250_000,
+    transports: [{ protocol: "UDP", host: "127.0.0.1", port: UAS_PORT }],
+  });
   try {
     return await stepRates("ours", UAS_PORT, () => {
       const c = uas.stack.counts();
@@ -116,8 +124,9 @@ function best(steps: Step[]): Step | undefined {
 
 function cell(s: Step | undefined): string {
   if (!s) return "-";
-  const status = s.clean ? "ok" : `FAIL ${s.failed}`;
-  return `${s.achievedCps} cps ${status}, p50 ${s.p50} / p99 ${s.p99} ms`;
+  const status = s.failed > 0 ? `FAIL ${s.failed}` : "ok";
+  const held = s.clean || s.failed > 0 ? "" : " (rate not held)";
+  return `${s.achievedCps} cps ${status}${held}, p50 ${s.p50}/p99 ${s.p99} ms, ${s.retransmissions} rtx`;
 }
 
 async function main(): Promise<void> {

@@ -128,6 +128,8 @@ export class SipStack {
   private readonly resolver: SipResolver;
   private readonly maxMessageSize: number;
   private readonly onTerminated = (tx: Transaction) => this.table.remove(tx);
+  private readonly onCallbackError = (err: unknown, tx: Transaction) =>
+    this.logger.warn({ err: describe(err), kind: tx.kind }, "transaction user callback threw");
 
   constructor(private readonly options: SipStackOptions) {
     this.clock = options.clock ?? systemClock;
@@ -304,6 +306,7 @@ export class SipStack {
           onError(err);
         }),
       onTerminated: this.onTerminated,
+      onCallbackError: this.onCallbackError,
     };
   }
 

@@ -105,4 +105,22 @@ describe("INVITE client transaction (RFC 3261 §17.1.1, RFC 6026)", () => {
     expect(user.onTerminated).toHaveBeenCalledWith("transport-error");
     expect(h.clock.pending).toBe(0);
   });
+
+  it("reports a TU callback that throws from a timer instead of crashing", () => {
+    const h = harness(false);
+    const errors: unknown[] = [];
+    h.ctx.onCallbackError = (err) => errors.push(err);
+    const user = {
+      onResponse: vi.fn(),
+      onTimeout: () => {
+        throw new Error("TU bug");
+      },
+    };
+    const tx = new InviteClientTransaction("k", h.ctx, h.counters, invite(), user);
+    tx.start();
+    expect(() => h.clock.advance(32_000)).not.toThrow();
+    expect(tx.state).toBe("terminated");
+    expect(h.terminated).toEqual([tx]);
+    expect(errors).toHaveLength(1);
+  });
 });

@@ -27,6 +27,11 @@ export interface TransactionContext {
   send(data: Buffer, onError: (err: Error) => void): void;
   /** Called once, when the transaction reaches Terminated: the table forgets it. */
   onTerminated(tx: Transaction): void;
+  /**
+   * A TU callback threw inside a timer or transport callback, where nothing
+   * above us could catch it. Reported here instead of crashing the process.
+   */
+  onCallbackError?(err: unknown, tx: Transaction): void;
 }
 
 /** Counters the stack aggregates for metrics and for the loss tests. */
@@ -69,7 +74,7 @@ export abstract class Transaction {
       name,
       this.ctx.clock.setTimer(ms, () => {
         this.timers.delete(name);
-        if (this.state !== "terminated") fire();
+        if (this.state !== "terminated") this.guarded(fire);
       }),
     );
   }
@@ -81,6 +86,16 @@ export abstract class Transaction {
     this.timers.delete(name);
   }
 
+  /** Runs `fn` from a timer or socket callback, where a throwing TU callback would otherwise crash the process. */
+  private guarded(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      if (this.ctx.onCallbackError) this.ctx.onCallbackError(err, this);
+      else throw err;
+    }
+  }
+
   /** Starts a wait that may be zero (reliable transports): zero terminates now. */
   protected terminateAfter(name: string, ms: number): void {
     if (ms <= 0) this.terminate("normal");
@@ -88,7 +103,7 @@ export abstract class Transaction {
   }
 
   protected transmit(data: Buffer): void {
-    this.ctx.send(data, (err) => this.failTransport(err));
+    this.ctx.send(data, (err) => this.guarded(() => this.failTransport(err)));
   }
 
   /** The transport lost what this transaction sent (its connection broke). */
