@@ -136,14 +136,14 @@ async function main(): Promise<void> {
   const kam = await benchKamailio();
   const kamSteps = typeof kam === "string" ? [] : kam;
   console.log(`\nSIPp uac → UAS over UDP on loopback, ${SECONDS} s per step, INVITE→200 response times`);
-  console.log(`${"rate".padEnd(8)}| ${"our UAS (stateful)".padEnd(44)}| Kamailio (stateless sl_send_reply)`);
-  console.log(`${"-".repeat(8)}+${"-".repeat(45)}+${"-".repeat(44)}`);
+  console.log(`${"rate".padEnd(8)}| ${"our UAS (stateful)".padEnd(56)}| Kamailio (stateless sl_send_reply)`);
+  console.log(`${"-".repeat(8)}+${"-".repeat(57)}+${"-".repeat(56)}`);
   for (const rate of RATES) {
     const o = ours.find((s) => s.rate === rate);
     const k = kamSteps.find((s) => s.rate === rate);
     if (!o && !k) continue;
     console.log(
-      `${String(rate).padEnd(8)}| ${cell(o).padEnd(44)}| ${typeof kam === "string" ? kam : cell(k)}`,
+      `${String(rate).padEnd(8)}| ${cell(o).padEnd(56)}| ${typeof kam === "string" ? kam : cell(k)}`,
     );
   }
   const bo = best(ours);
