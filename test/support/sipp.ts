@@ -33,7 +33,7 @@ export interface SippStats {
   failed: number;
   retransmissions: number;
   created: number;
-  /** Response time 1 (INVITE sent → 200 received, the `rtd` mark) in ms, from the last sample row. */
+  /** Every column of the last row of the CSV stat file, by header name. */
   raw: Record<string, string>;
 }
 
@@ -103,7 +103,6 @@ export function runSipp(run: SippRun): Promise<SippResult> {
     "-r",
     String(run.rate ?? 100),
     "-nostdin",
-    "-bg",
     "-trace_stat",
     "-stf",
     join(dir, "stat.csv"),
@@ -119,20 +118,18 @@ export function runSipp(run: SippRun): Promise<SippResult> {
     ...(run.rtt ? ["-trace_rtt", "-rtt_freq", "1"] : []),
     ...(run.extra ?? []),
   ];
-  void args;
-  return runSippArgs(args, dir, run);
+  return spawnSipp(args, dir, run.timeoutMs);
 }
 
-function runSippArgs(args: string[], dir: string, run: SippRun): Promise<SippResult> {
-  // -bg forks; we do not want that (we need the exit code), so drop it.
-  const finalArgs = args.filter((a) => a !== "-bg");
+/** Runs SIPp in the foreground (we need its exit code), killing it if it outlives its own -timeout. */
+function spawnSipp(args: string[], dir: string, timeoutMs: number): Promise<SippResult> {
   return new Promise((resolve) => {
-    const child = spawn("sipp", finalArgs, { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn("sipp", args, { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
     child.stderr.on("data", (d: Buffer) => {
       if (stderr.length < 20_000) stderr += d.toString();
     });
-    const killer = setTimeout(() => child.kill("SIGKILL"), run.timeoutMs + 5000);
+    const killer = setTimeout(() => child.kill("SIGKILL"), timeoutMs + 5000);
     child.on("close", (code) => {
       clearTimeout(killer);
       let raw: Record<string, string> = {};
