@@ -396,7 +396,10 @@ export class SipStack {
     if (key === undefined) return;
     const existing = this.table.server.get(key);
     if (existing) {
-      existing.receiveRequest(req);
+      // RFC 6026 §7.1: an ACK matching an INVITE transaction in Accepted is for the TU
+      // (RFC 2543 peers, and UAs that reuse the INVITE's branch for the ACK of a 2xx).
+      if (req.method === "ACK" && existing.state === "accepted") this.handleAck(req, packet.source);
+      else existing.receiveRequest(req);
       return;
     }
     if (req.method === "ACK") {

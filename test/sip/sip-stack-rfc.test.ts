@@ -147,4 +147,16 @@ describe("SipStack on the wire", () => {
     await waitFor(() => stack.stats.dropped === 2, 2000, "drops");
     expect(got).toHaveLength(1);
   });
+
+  it("passes an ACK that reuses the INVITE's branch to the TU while the transaction is Accepted", async () => {
+    const { stack, got, me, send } = await setup(-1);
+    let acks = 0;
+    stack.onAck = () => acks++;
+    stack.onRequest = (tx) => tx.reply(200);
+    send(msg("INVITE", me));
+    await waitFor(() => got.length >= 1, 2000, "200");
+    send(msg("ACK", me, { toTag: got[0]!.to!.params.tag!, cseq: "1 ACK" }));
+    await waitFor(() => acks === 1, 2000, "ACK at the TU");
+    expect(stack.counts().pending2xx).toBe(0);
+  });
 });
