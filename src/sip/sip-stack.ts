@@ -161,9 +161,11 @@ export class SipStack {
     await this.transports.close();
   }
 
-  /** The listening transport for a protocol (first one of that protocol). */
-  transport(protocol: TransportProtocol): Transport | undefined {
-    return this.transports.transports.find((t) => t.protocol === protocol);
+  /** The listening transport for a protocol (the first one, or the one bound to `host`). */
+  transport(protocol: TransportProtocol, host?: string): Transport | undefined {
+    return this.transports.transports.find(
+      (t) => t.protocol === protocol && (host === undefined || t.local.host === host),
+    );
   }
 
   /** A Contact URI that reaches this stack over `protocol`. */

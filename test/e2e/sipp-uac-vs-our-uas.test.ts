@@ -1,6 +1,6 @@
 /**
  * SIPp's built-in `uac` (INVITE, ACK, BYE) against a minimal UAS on our stack:
- * 1000 calls each over UDP, TCP and UDP with 10 % packet loss, zero failed
+ * 1000 calls each over UDP, TCP, UDP with 10 % packet loss and UDP over IPv6, zero failed
  * calls, and an empty transaction table afterwards.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -22,6 +22,7 @@ describe.skipIf(!hasSipp)("SIPp uac → our UAS", () => {
       transports: [
         { protocol: "UDP", host: "127.0.0.1", port: 0 },
         { protocol: "TCP", host: "127.0.0.1", port: 0 },
+        { protocol: "UDP", host: "::1", port: 0 },
       ],
     });
   });
@@ -42,19 +43,21 @@ describe.skipIf(!hasSipp)("SIPp uac → our UAS", () => {
   }
 
   it.each([
-    ["UDP", "u1", 0, 25061],
-    ["TCP", "t1", 0, 25062],
-    ["UDP with -lost 10", "u1", 10, 25063],
+    ["UDP", "u1", 0, 25061, "127.0.0.1"],
+    ["TCP", "t1", 0, 25062, "127.0.0.1"],
+    ["UDP with -lost 10", "u1", 10, 25063, "127.0.0.1"],
+    ["UDP over IPv6", "u1", 0, 25064, "::1"],
   ] as const)(
     "%s: 1000 calls, zero failed, no leak",
-    async (_name, transport, lost, sippPort) => {
+    async (_name, transport, lost, sippPort, ip) => {
       const protocol = transport === "t1" ? "TCP" : "UDP";
-      const port = uas.stack.transport(protocol)!.local.port;
+      const port = uas.stack.transport(protocol, ip)!.local.port;
       const before = { ...uas.stack.stats };
       const result = await runSipp({
         scenario: "uac",
-        remote: `127.0.0.1:${port}`,
+        remote: ip.includes(":") ? `[${ip}]:${port}` : `${ip}:${port}`,
         localPort: sippPort,
+        localIp: ip,
         transport,
         calls: CALLS,
         rate: 200,

@@ -52,6 +52,8 @@ export interface SippRun {
   /** Remote host:port (omit for a UAS). */
   remote?: string;
   localPort: number;
+  /** Local address for SIPp (default 127.0.0.1; "::1" for IPv6). */
+  localIp?: string;
   transport?: "u1" | "t1";
   calls: number;
   rate?: number;
@@ -93,7 +95,7 @@ export function runSipp(run: SippRun): Promise<SippResult> {
     ...(isFile ? ["-sf", run.scenario] : ["-sn", run.scenario]),
     ...(run.remote ? [run.remote] : []),
     "-i",
-    "127.0.0.1",
+    run.localIp ?? "127.0.0.1",
     "-p",
     String(run.localPort),
     "-t",
