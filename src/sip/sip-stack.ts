@@ -239,20 +239,26 @@ export class SipStack {
 
   /**
    * CANCELs a pending INVITE (RFC 3261 §9.1): a CANCEL with the INVITE's
-   * branch, in its own client transaction. Returns undefined when the INVITE
-   * already has a final response. Sending before any provisional is allowed
-   * here; the peer answers it with 481 or 200 either way.
+   * branch, in its own client transaction whose responses go to `user`. Before
+   * any provisional response it is held back until one arrives (§9.1: a CANCEL
+   * must not overtake the INVITE), and dropped if a final response comes first.
+   * Returns false when the INVITE already has a final response.
    */
   cancel(
     invite: InviteClientTransaction,
     user: ClientTransactionUser = { onResponse() {} },
     extra: HeaderList = [],
-  ): ClientTransaction | undefined {
-    if (invite.hasFinal) return undefined;
-    const cancel = buildCancel(invite.request, extra);
-    const branch = invite.request.topVia!.params.branch!;
-    const transport = this.requireTransport(invite.destination);
-    return this.startClient(cancel, clientKey(branch, "CANCEL"), transport, invite.destination, user);
+  ): boolean {
+    if (invite.hasFinal) return false;
+    const send = () => {
+      const cancel = buildCancel(invite.request, extra);
+      const branch = invite.request.topVia!.params.branch!;
+      const transport = this.requireTransport(invite.destination);
+      this.startClient(cancel, clientKey(branch, "CANCEL"), transport, invite.destination, user);
+    };
+    if (invite.state === "calling") invite.onFirstProvisional = send;
+    else send();
+    return true;
   }
 
   /**

@@ -1,9 +1,12 @@
 /** Wire-level behaviour of the stack against a hand-driven UDP peer: retransmissions, RFC 2543, stray ACKs, 100 Trying. */
 import dgram from "node:dgram";
 import { afterEach, describe, expect, it } from "vitest";
-import type { SipResponse } from "../../src/sip/message.js";
+import { createRequest, createResponse } from "../../src/sip/builder.js";
+import { SipRequest, type SipResponse } from "../../src/sip/message.js";
 import { parseMessage } from "../../src/sip/parser.js";
+import { serializeMessage } from "../../src/sip/serializer.js";
 import { SipStack } from "../../src/sip/sip-stack.js";
+import type { InviteClientTransaction } from "../../src/sip/transaction/invite-client.js";
 import type { AnyServerTransaction } from "../../src/sip/transaction/table.js";
 import { waitFor } from "../support/wait.js";
 
@@ -26,11 +29,16 @@ async function setup(tryingDelayMs?: number) {
   await new Promise<void>((r) => sock.bind(0, "127.0.0.1", () => r()));
   cleanup.push(() => sock.close());
   const got: SipResponse[] = [];
-  sock.on("message", (m) => got.push(parseMessage(m) as SipResponse));
+  const requests: SipRequest[] = [];
+  sock.on("message", (m) => {
+    const parsed = parseMessage(m);
+    if (parsed instanceof SipRequest) requests.push(parsed);
+    else got.push(parsed);
+  });
   const port = stack.transport("UDP")!.local.port;
   const me = sock.address().port;
   const send = (text: string) => sock.send(Buffer.from(text), port, "127.0.0.1");
-  return { stack, got, me, send };
+  return { stack, got, requests, me, port, send };
 }
 
 function msg(
@@ -158,5 +166,28 @@ describe("SipStack on the wire", () => {
     send(msg("ACK", me, { toTag: got[0]!.to!.params.tag!, cseq: "1 ACK" }));
     await waitFor(() => acks === 1, 2000, "ACK at the TU");
     expect(stack.counts().pending2xx).toBe(0);
+  });
+
+  it("holds a CANCEL back until the first provisional response (RFC 3261 §9.1)", async () => {
+    const { stack, requests, me, send } = await setup();
+    const dest = { protocol: "UDP" as const, host: "127.0.0.1", port: me };
+    const invite = createRequest({
+      method: "INVITE",
+      uri: `sip:peer@127.0.0.1:${me}`,
+      headers: [
+        ["From", "<sip:a@example.com>;tag=c1"],
+        ["To", "<sip:peer@example.com>"],
+        ["Call-ID", "cancel-early"],
+        ["CSeq", "1 INVITE"],
+      ],
+    });
+    const tx = stack.request(invite, dest, { onResponse() {} }) as InviteClientTransaction;
+    expect(stack.cancel(tx)).toBe(true);
+    await waitFor(() => requests.length >= 2, 2000, "INVITE retransmission");
+    expect(requests.every((r) => r.method === "INVITE")).toBe(true);
+    send(serializeMessage(createResponse(requests[0]!, 180, { toTag: "t" })).toString());
+    await waitFor(() => requests.some((r) => r.method === "CANCEL"), 2000, "CANCEL after 180");
+    const cancel = requests.find((r) => r.method === "CANCEL")!;
+    expect(cancel.topVia!.params.branch).toBe(requests[0]!.topVia!.params.branch);
   });
 });

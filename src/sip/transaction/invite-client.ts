@@ -20,6 +20,8 @@ export class InviteClientTransaction extends Transaction {
   private readonly wire: Buffer;
   private ackWire: Buffer | undefined;
   private timerA = 0;
+  /** A CANCEL waiting for the first provisional response (RFC 3261 §9.1). */
+  onFirstProvisional: (() => void) | undefined;
   /** Set once the TU has sent the ACK for a 2xx; re-sent on 2xx retransmissions. */
   sentAck2xx: (() => void) | undefined;
 
@@ -60,8 +62,14 @@ export class InviteClientTransaction extends Transaction {
           this.stopTimer("A");
           // Timer B only guards Calling (§17.1.1.2); waiting in Proceeding is the TU's (or Timer C's) business.
           this.stopTimer("B");
+          const first = this.state === "calling";
           this.state = "proceeding";
           this.user.onResponse(res);
+          if (first && this.onFirstProvisional) {
+            const send = this.onFirstProvisional;
+            this.onFirstProvisional = undefined;
+            send();
+          }
         } else if (status < 300) {
           this.stopTimer("A");
           this.stopTimer("B");
