@@ -143,6 +143,7 @@ export class SipStack {
       {
         onPacket: (p) => this.handlePacket(p),
         onConnectionError: (remote, err) => this.failTransactionsTo(remote, err),
+        onUnframeable: (packet, err) => this.rejectUnparsed(packet, err),
         onWarning: (msg, detail) => this.logger.warn(detail ?? {}, msg),
       },
       this.maxMessageSize,
@@ -341,13 +342,7 @@ export class SipStack {
         maxMessageSize: this.maxMessageSize,
       });
     } catch (err) {
-      const salvaged = err instanceof SipParseError && !err.drop ? salvageRequest(packet.data) : undefined;
-      if (salvaged) {
-        this.rejectInvalid(salvaged, packet, err);
-        return;
-      }
-      this.stats.dropped++;
-      this.logger.debug({ from: packet.source, err: describe(err) }, "unparseable message dropped");
+      this.rejectUnparsed(packet, err);
       return;
     }
     try {
@@ -363,6 +358,17 @@ export class SipStack {
       // A bug in a TU callback or in here must cost one message, not the process.
       this.logger.warn({ err: describe(err) }, "error while handling a SIP message");
     }
+  }
+
+  /** Bytes the parser (or the stream framer) refused: answer from what can be salvaged, else drop. */
+  private rejectUnparsed(packet: Packet, err: unknown): void {
+    const salvaged = err instanceof SipParseError && !err.drop ? salvageRequest(packet.data) : undefined;
+    if (salvaged) {
+      this.rejectInvalid(salvaged, packet, err);
+      return;
+    }
+    this.stats.dropped++;
+    this.logger.debug({ from: packet.source, err: describe(err) }, "unparseable message dropped");
   }
 
   private rejectInvalid(msg: AnySipMessage, packet: Packet, err: unknown): void {

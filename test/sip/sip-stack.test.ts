@@ -301,4 +301,24 @@ describe("SipStack edge cases", () => {
     expect(uas.counts().connections).toBe(1);
     await waitFor(() => uas.counts().connections === 0 && uac.counts().connections === 0, 3000, "idle close");
   });
+
+  it("answers a TCP message it cannot frame (no Content-Length) with 400, then closes the connection", async () => {
+    const uas = await stack("TCP");
+    uas.onRequest = (tx) => tx.reply(200);
+    const dest = target(uas, "TCP");
+    const sock = net.connect(dest.port, dest.host);
+    let received = "";
+    sock.on("data", (d) => {
+      received += d.toString();
+    });
+    const closed = new Promise((r) => sock.once("close", r));
+    await new Promise((r) => sock.once("connect", r));
+    sock.write(
+      "OPTIONS sip:x@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:1;branch=z9hG4bKnocl\r\nFrom: <sip:a@b>;tag=1\r\n" +
+        "To: <sip:c@d>\r\nCall-ID: nocl\r\nCSeq: 1 OPTIONS\r\n\r\n",
+    );
+    await closed;
+    expect(received).toMatch(/^SIP\/2\.0 400 Missing Content-Length/);
+    expect(uas.stats.rejected).toBe(1);
+  });
 });

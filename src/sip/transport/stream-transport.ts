@@ -113,11 +113,15 @@ export abstract class StreamTransport implements Transport {
         else if (item.kind === "ping") socket.write(CRLF);
         else {
           // Framing is lost for good: without Content-Length we cannot find the next message.
+          // The owner may still answer (400/413) on this socket; end() flushes that before closing.
           this.hooks.onWarning?.(`${this.protocol}: framing error, closing`, {
             key,
             reason: item.error.reason,
           });
-          socket.destroy();
+          if (item.head)
+            this.hooks.onUnframeable?.({ data: item.head, source: remote, transport: this }, item.error);
+          socket.end();
+          setTimeout(() => socket.destroy(), 2000).unref();
         }
       }
     });

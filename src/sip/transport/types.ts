@@ -1,3 +1,4 @@
+import type { SipParseError } from "../errors.js";
 /** What every transport offers the layer above, and the addresses they speak in. */
 
 export type TransportProtocol = "UDP" | "TCP" | "TLS" | "WS" | "WSS";
@@ -66,6 +67,12 @@ export class TransportError extends Error {
 /** Everything a transport needs from its owner. */
 export interface TransportHooks {
   onPacket: PacketSink;
+  /**
+   * A stream could not be framed (no or bad Content-Length, too large). The
+   * owner may answer statelessly from `packet.data` (the message's start)
+   * before the transport closes the connection.
+   */
+  onUnframeable?: (packet: Packet, err: SipParseError) => void;
   /** A connection broke with an error (reset, failed TLS handshake …): requests sent on it are lost. */
   onConnectionError?: (remote: Endpoint, err: Error) => void;
   /** Low-volume diagnostics (connection limits hit, framing errors, socket errors). */
