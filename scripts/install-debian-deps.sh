@@ -7,12 +7,16 @@ set -euo pipefail
 # package -> a command it provides (what we check for)
 declare -A PACKAGES=(
   [sip-tester]=sipp
+  [kamailio]=kamailio
   [openssl]=openssl
+  [dnsmasq-base]=dnsmasq
 )
 
 missing=()
 for pkg in "${!PACKAGES[@]}"; do
-  if ! command -v "${PACKAGES[$pkg]}" >/dev/null 2>&1; then
+  cmd="${PACKAGES[$pkg]}"
+  # Daemons (kamailio, dnsmasq) live in /usr/sbin, which is not on a normal user's PATH.
+  if ! command -v "$cmd" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$cmd" ] && [ ! -x "/sbin/$cmd" ]; then
     missing+=("$pkg")
   fi
 done

@@ -213,6 +213,21 @@ export abstract class SipMessage {
     this.invalidate(key);
   }
 
+  /** Replaces the first element of a list header (e.g. the top Via once `received`/`rport` are stamped). */
+  replaceFirstListValue(name: string, value: string): void {
+    const key = headerKey(name);
+    const idx = this.headers.findIndex((h) => h.key === key);
+    if (idx < 0) {
+      this.addHeader(name, value, "first");
+      return;
+    }
+    const field = this.headers[idx]!;
+    const items = splitList(field.value);
+    items[0] = value;
+    this.headers[idx] = { name: field.name, key, value: items.join(", ") };
+    this.invalidate(key);
+  }
+
   private invalidate(key: string): void {
     this.cache.delete(key);
     this.cache.delete(`list:${key}`);

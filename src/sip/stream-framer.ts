@@ -17,7 +17,12 @@ export type FramedItem =
   /** A "\r\n\r\n" ping: answer with "\r\n" (RFC 5626 §3.5.1). */
   | { kind: "ping" }
   /** Unrecoverable: answer `status` if possible, then close the connection. */
-  | { kind: "error"; error: SipParseError };
+  | {
+      kind: "error";
+      error: SipParseError;
+      /** The start of the offending message (up to 16 KB), so a 4xx can still be built from its headers. */
+      head?: Buffer;
+    };
 
 export interface FramerOptions {
   maxMessageSize?: number;
@@ -70,23 +75,29 @@ export class SipStreamFramer {
     }
     const end = findHeaderEnd(buf, start);
     if (!end) {
-      if (buf.length - start > this.maxSize) return this.fail("Message Too Large", 413);
+      if (buf.length - start > this.maxSize) return this.fail("Message Too Large", 413, headOf(buf, start));
       return undefined;
     }
     const declared = contentLengthOf(buf.subarray(start, end.headerEnd));
-    if (declared instanceof SipParseError) return { kind: "error", error: declared };
-    if (declared === undefined) return this.fail("Missing Content-Length on stream transport", 400);
+    if (declared instanceof SipParseError)
+      return { kind: "error", error: declared, head: headOf(buf, start) };
+    if (declared === undefined)
+      return this.fail("Missing Content-Length on stream transport", 400, headOf(buf, start));
     const total = end.bodyStart + declared;
-    if (total - start > this.maxSize) return this.fail("Message Too Large", 413);
+    if (total - start > this.maxSize) return this.fail("Message Too Large", 413, headOf(buf, start));
     if (buf.length < total) return undefined;
     const data = buf.subarray(start, total);
     this.buffer = buf.subarray(total);
     return { kind: "message", data };
   }
 
-  private fail(reason: string, status: number): FramedItem {
-    return { kind: "error", error: new SipParseError(reason, status) };
+  private fail(reason: string, status: number, head: Buffer): FramedItem {
+    return { kind: "error", error: new SipParseError(reason, status), head };
   }
+}
+
+function headOf(buf: Buffer, start: number): Buffer {
+  return buf.subarray(start, Math.min(buf.length, start + 16_384));
 }
 
 /** Finds Content-Length (or `l`) in a header section without parsing anything else. */

@@ -1,0 +1,51 @@
+/** Starting and stopping a Kamailio (Debian `kamailio`) in the foreground with a config from config/kamailio/. */
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { findCommand } from "./sipp.js";
+
+export const KAMAILIO_MODULES = [
+  "/usr/lib/x86_64-linux-gnu/kamailio/modules",
+  "/usr/lib/kamailio/modules",
+].find((d) => existsSync(d));
+
+export function kamailioConfig(name: string): string {
+  return fileURLToPath(new URL(`../../config/kamailio/${name}`, import.meta.url));
+}
+
+export interface RunningKamailio {
+  log(): string;
+  stop(): Promise<void>;
+}
+
+/** Starts Kamailio listening on `listen` (e.g. "udp:127.0.0.1:25080"); rejects if it exits during start-up. */
+export async function startKamailio(config: string, listen: string[]): Promise<RunningKamailio> {
+  if (!KAMAILIO_MODULES) throw new Error("Kamailio module directory not found");
+  const runDir = mkdtempSync(join(tmpdir(), "kamailio-"));
+  const child: ChildProcess = spawn(
+    findCommand("kamailio") ?? "kamailio",
+    ["-f", config, "-L", KAMAILIO_MODULES, ...listen.flatMap((l) => ["-l", l]), "-DD", "-E", "-Y", runDir],
+    { stdio: ["ignore", "ignore", "pipe"] },
+  );
+  let log = "";
+  child.stderr?.on("data", (d: Buffer) => {
+    if (log.length < 20_000) log += d.toString();
+  });
+  const exited = new Promise<void>((r) => child.once("exit", () => r()));
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 1500))]);
+  if (child.exitCode !== null || child.signalCode !== null) {
+    rmSync(runDir, { recursive: true, force: true });
+    throw new Error(`kamailio did not start:\n${log.slice(0, 2000)}`);
+  }
+  return {
+    log: () => log,
+    async stop() {
+      child.kill("SIGTERM");
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      rmSync(runDir, { recursive: true, force: true });
+    },
+  };
+}
