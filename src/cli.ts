@@ -2,7 +2,9 @@
 // The `dsip-gateway` command. Each command group lives in its own module under
 // src/cli/ and registers itself here; this file only wires them together.
 import { Command } from "commander";
+import { registerAgentCommands } from "./cli/agent-commands.js";
 import { EXIT_USAGE } from "./cli/exit-codes.js";
+import { registerSipCommands } from "./cli/sip-commands.js";
 import { registerStartCommand } from "./cli/start-command.js";
 
 const program = new Command();
@@ -14,6 +16,8 @@ program
   .configureOutput({ outputError: (str, write) => write(str) });
 
 registerStartCommand(program);
+registerSipCommands(program);
+registerAgentCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,23 +1,108 @@
-import type { Command } from "commander";
+import { resolve } from "node:path";
+import { type Command, InvalidArgumentError } from "commander";
+import pino from "pino";
+import { startGatewayAgent } from "../agent/gateway-agent.js";
+import { startHttpServer } from "../ops/http-server.js";
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+/** `HOST:PORT`, `[v6]:PORT` or `:PORT`. */
+export function parseHostPort(value: string): HostPort {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:]*)):([0-9]{1,5})$/.exec(value);
+  const port = m ? Number(m[3]) : Number.NaN;
+  if (!m || port > 65535) throw new InvalidArgumentError("expected HOST:PORT, e.g. 127.0.0.1:8080");
+  return { host: m[1] ?? (m[2] || "127.0.0.1"), port };
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function defaultDid(host: string, port: number): string {
+  const loopback =
+    host === "127.0.0.1" || host === "::1" || host === "localhost" || host === "0.0.0.0" || host === "::";
+  const name = loopback ? "localhost" : host;
+  return port === 443 ? `did:web:${name}` : `did:web:${name}%3A${port}`;
+}
+
+interface StartOptions {
+  config?: string;
+  http: HostPort;
+  dataDir: string;
+  did?: string;
+  publicUrl?: string;
+  allowPrivate: string[];
+  pushWebhook?: string;
+}
 
 /**
- * `dsip-gateway start`: for now the gateway has only its SIP message layer, so
- * start says what exists instead of pretending to listen.
+ * `dsip-gateway start`: the HTTP listener with the embedded DSIP agent
+ * (/.well-known/did.json, /healthz, the /dsip WebSocket). Runs until SIGINT/SIGTERM.
  */
 export function registerStartCommand(program: Command): void {
   program
     .command("start")
     .description("start the gateway with embedded defaults")
     .option("--config <file>", "YAML configuration file")
-    .action(() => {
+    .option("--http <host:port>", "HTTP listener (health, DID document, DSIP WebSocket)", parseHostPort, {
+      host: "127.0.0.1",
+      port: 8080,
+    })
+    .option("--data-dir <dir>", "where the gateway key and the relay database live", "./data")
+    .option("--did <did>", "the gateway's did:web (default: did:web:localhost%3A<port> on loopback)")
+    .option("--public-url <url>", "the DSIP WebSocket URL published in the DID document")
+    .option(
+      "--allow-private <cidr>",
+      "let did:web resolution reach this private address (repeatable)",
+      collect,
+      [],
+    )
+    .option("--push-webhook <url>", "POST {relay, envelope_id} here when an envelope is stored")
+    .action(async (opts: StartOptions) => {
+      const logger = pino({ name: "dsip-gateway" }, pino.destination(2));
+      const { host, port } = opts.http;
+      const did = opts.did ?? defaultDid(host, port);
+      const urlHost = host.includes(":") ? `[${host}]` : host;
+      const publicUrl = opts.publicUrl ?? `ws://${urlHost}:${port}/dsip`;
+      const dataDir = resolve(opts.dataDir);
+      const agent = await startGatewayAgent({
+        dataDir,
+        did,
+        dsipEndpoints: [publicUrl],
+        logger,
+        web: { allowPrivateAddresses: opts.allowPrivate },
+        ...(opts.pushWebhook ? { pushWebhook: opts.pushWebhook } : {}),
+      });
+      const http = await startHttpServer(host, port, agent);
+      const base = `http://${urlHost}:${http.address.port}`;
       process.stdout.write(
         [
           "dsip-gateway 0.1.0",
-          "available now: the SIP message layer (parser, serializer, URIs, multipart bodies)",
-          "  try: dsip-gateway sip parse FILE",
-          "not yet: SIP transports, the B2BUA and the DSIP agent (see the open issues)",
+          `gateway DID: ${agent.identity.did}`,
+          `listening on ${base}`,
+          `  GET ${base}/healthz`,
+          `  GET ${base}/.well-known/did.json`,
+          `  WS  ws://${urlHost}:${http.address.port}/dsip  (DSIP: DID-Auth, routing, relay)`,
+          `data dir: ${dataDir} (gateway-key.json, relay.sqlite)`,
+          "also available: the SIP message layer (try: dsip-gateway sip parse FILE)",
           "",
         ].join("\n"),
       );
+      logger.info({ did: agent.identity.did, http: `${host}:${http.address.port}` }, "gateway started");
+      let stopping = false;
+      const stop = async (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        logger.info({ signal }, "gateway stopping");
+        await agent.server.close();
+        await http.close();
+        await agent.close();
+        process.exit(0);
+      };
+      process.once("SIGINT", () => void stop("SIGINT"));
+      process.once("SIGTERM", () => void stop("SIGTERM"));
     });
 }

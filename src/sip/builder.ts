@@ -42,7 +42,7 @@ export interface ResponseOptions {
 export function createResponse(req: SipRequest, status: number, opts: ResponseOptions = {}): SipResponse {
   const copied: HeaderField[] = [];
   for (const h of req.headers) {
-    if (h.key === "via" || h.key === "from" || h.key === "call-id" || h.key === "cseq") copied.push({ ...h });
+    if (h.key === "via" || h.key === "from" || h.key === "call-id" || h.key === "cseq") copied.push(h);
     else if (h.key === "to") {
       let hasTag: boolean;
       try {
@@ -52,11 +52,11 @@ export function createResponse(req: SipRequest, status: number, opts: ResponseOp
       }
       if (opts.toTag !== undefined && !hasTag && status !== 100) {
         copied.push({ name: h.name, key: h.key, value: `${h.value};tag=${opts.toTag}` });
-      } else copied.push({ ...h });
+      } else copied.push(h);
     }
   }
   // Timestamp is echoed in 100 Trying (RFC 3261 §8.2.6.1)
-  if (status === 100) for (const h of req.headers) if (h.key === "timestamp") copied.push({ ...h });
+  if (status === 100) for (const h of req.headers) if (h.key === "timestamp") copied.push(h);
   const res = new SipResponse(status, opts.reason ?? reasonPhrase(status), copied, toBody(opts.body));
   for (const h of toFields(opts.headers ?? [])) res.headers.push(h);
   return res;

@@ -25,9 +25,15 @@ const WORD = table("-.!%*_+`'~()<>:\\\"/[]?{}", ALNUM);
 
 export type Params = Record<string, string | null>;
 
-/** A fresh parameter map with no prototype, so a parameter named "__proto__" is just data. */
+/**
+ * Parameter maps inherit from an empty object that itself has no prototype:
+ * a parameter named "__proto__" or "constructor" is just data, and unlike
+ * Object.create(null) the maps stay in V8's fast (hidden-class) mode.
+ */
+const PARAMS_PROTO = Object.freeze(Object.create(null) as object);
+
 export function newParams(): Params {
-  return Object.create(null) as Params;
+  return Object.create(PARAMS_PROTO) as Params;
 }
 
 export function isTokenChar(code: number): boolean {
@@ -173,15 +179,20 @@ export interface ParamsResult {
  * keeps its quotes; `unquote` reads it); names are case-insensitive and stored
  * in lower case.
  */
-export function readParams(s: string, start: number): ParamsResult {
+export function readParams(s: string, start: number, uriValues = false): ParamsResult {
   const params = newParams();
   let i = skipWs(s, start);
   while (i < s.length && s.charCodeAt(i) === 0x3b) {
     i = skipWs(s, i + 1);
     const nameStart = i;
-    while (i < s.length && isTokenChar(s.charCodeAt(i))) i++;
+    let upper = false;
+    for (; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (!isTokenChar(c)) break;
+      if (c >= 0x41 && c <= 0x5a) upper = true;
+    }
     if (i === nameStart) throw badRequest("Empty parameter");
-    const name = s.slice(nameStart, i).toLowerCase();
+    const name = upper ? s.slice(nameStart, i).toLowerCase() : s.slice(nameStart, i);
     i = skipWs(s, i);
     let value: string | null = null;
     if (i < s.length && s.charCodeAt(i) === 0x3d) {
@@ -200,13 +211,14 @@ export function readParams(s: string, start: number): ParamsResult {
         if (close < 0) throw badRequest("Unterminated URI in parameter");
         i = close + 1;
       } else {
-        while (i < s.length && isParamValueChar(s.charCodeAt(i))) i++;
+        if (uriValues) while (i < s.length && isUriValueChar(s.charCodeAt(i))) i++;
+        else while (i < s.length && isParamValueChar(s.charCodeAt(i))) i++;
       }
       if (i === valueStart) throw badRequest(`Empty value for parameter ${name}`);
       value = s.slice(valueStart, i);
       i = skipWs(s, i);
     }
-    if (!(name in params)) params[name] = value;
+    if (params[name] === undefined) params[name] = value;
     if (i < s.length && s.charCodeAt(i) !== 0x3b && s.charCodeAt(i) !== 0x2c) {
       throw badRequest(`Invalid character after parameter ${name}`);
     }
@@ -217,6 +229,36 @@ export function readParams(s: string, start: number): ParamsResult {
 /** gen-value is token / host / quoted-string; host adds ':' for IPv6 written bare by sloppy peers. */
 function isParamValueChar(code: number): boolean {
   return isTokenChar(code) || code === 0x3a;
+}
+
+/**
+ * `token *(;params)` filling the whole text, the shape of Content-Disposition,
+ * Reason and Session-Expires. `what` names the header in errors.
+ */
+export function readTokenWithParams(text: string, what: string): { token: string; params: Params } {
+  let i = skipWs(text, 0);
+  const start = i;
+  while (i < text.length && isTokenChar(text.charCodeAt(i))) i++;
+  if (i === start) throw badRequest(`Malformed ${what}`);
+  const { params, end } = readParams(text, i);
+  if (skipWs(text, end) !== text.length) throw badRequest(`Malformed ${what}`);
+  return { token: text.slice(start, i), params };
+}
+
+/**
+ * Identity's `info` is `<absoluteURI>` (RFC 8224), yet deployed signers send it
+ * bare (`info=https://…`); for such headers a value runs to the next ';' or ','.
+ */
+function isUriValueChar(code: number): boolean {
+  return (
+    code > 0x20 &&
+    code < 0x7f &&
+    code !== 0x3b &&
+    code !== 0x2c &&
+    code !== 0x22 &&
+    code !== 0x3c &&
+    code !== 0x3e
+  );
 }
 
 /** Writes parameters back as `;name=value` pairs. */

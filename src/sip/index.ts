@@ -1,5 +1,6 @@
 /** The SIP stack: what the rest of the gateway imports from src/sip. */
 export * from "./builder.js";
+export * from "./describe.js";
 export * from "./errors.js";
 export { formatParams, type Params, quoteString, unquote } from "./grammar.js";
 export { canonicalHeaderName, headerKey } from "./header-names.js";

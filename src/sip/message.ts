@@ -46,13 +46,51 @@ import { formatUri, parseUri, type Uri } from "./uri.js";
 
 export interface HeaderField {
   /** The name as written ("v", "VIA", "Via"). */
-  name: string;
+  readonly name: string;
   /** Lower-case long name ("via"), the lookup key. */
-  key: string;
+  readonly key: string;
   /** The value with line folding replaced by a space and outer whitespace trimmed. */
-  value: string;
+  readonly value: string;
   /** The whole field exactly as received, without its final line end; absent once built or changed. */
-  raw?: string;
+  readonly raw?: string | undefined;
+}
+
+/**
+ * A field as the parser found it: offsets into the received header text, with
+ * name, value and raw text cut out only when someone reads them. Most fields
+ * of a forwarded message are never read, only written back.
+ */
+export class ReceivedHeaderField implements HeaderField {
+  private _name: string | undefined;
+  private _value: string | undefined;
+
+  constructor(
+    readonly key: string,
+    private readonly src: string,
+    private readonly start: number,
+    private readonly nameEnd: number,
+    private readonly valueStart: number,
+    private readonly valueEnd: number,
+    private readonly end: number,
+    /** Set for folded fields, whose value is not one slice of the source. */
+    unfoldedValue?: string,
+  ) {
+    this._value = unfoldedValue;
+  }
+
+  get name(): string {
+    if (this._name === undefined) this._name = this.src.slice(this.start, this.nameEnd);
+    return this._name;
+  }
+
+  get value(): string {
+    if (this._value === undefined) this._value = this.src.slice(this.valueStart, this.valueEnd);
+    return this._value;
+  }
+
+  get raw(): string {
+    return this.src.slice(this.start, this.end);
+  }
 }
 
 /** Contact: `*` (REGISTER removal, RFC 3261 §10.2.2) or a list of addresses. */
@@ -85,8 +123,12 @@ export abstract class SipMessage {
 
   /** The value of the first field of that name. */
   header(name: string): string | undefined {
-    const key = headerKey(name);
-    for (const h of this.headers) if (h.key === key) return h.value;
+    return this.valueOf(headerKey(name));
+  }
+
+  private valueOf(key: string): string | undefined {
+    const headers = this.headers;
+    for (let i = 0; i < headers.length; i++) if (headers[i]!.key === key) return headers[i]!.value;
     return undefined;
   }
 
@@ -104,15 +146,31 @@ export abstract class SipMessage {
    */
   listValues(name: string): string[] {
     const key = headerKey(name);
-    return this.typed(`list:${key}`, key, () => {
-      const out: string[] = [];
-      for (const h of this.headers) {
-        if (h.key !== key) continue;
-        if (LIST_HEADERS.has(key)) out.push(...splitList(h.value));
-        else out.push(h.value);
-      }
-      return out;
-    });
+    const cacheKey = `list:${key}`;
+    const hit = this.cached(cacheKey);
+    if (hit !== undefined) return hit as string[];
+    let values: string[];
+    try {
+      values = this.splitValues(key);
+    } catch (err) {
+      throw this.failed(cacheKey, err, canonicalHeaderName(key));
+    }
+    this.cache.set(cacheKey, values);
+    return values;
+  }
+
+  private splitValues(key: string): string[] {
+    const out: string[] = [];
+    const isList = LIST_HEADERS.has(key);
+    for (const h of this.headers) {
+      if (h.key !== key) continue;
+      if (isList) {
+        // most fields hold one element: skip the split when there is no comma at all
+        if (h.value.indexOf(",") < 0) out.push(h.value);
+        else out.push(...splitList(h.value));
+      } else out.push(h.value);
+    }
+    return out;
   }
 
   /** Replaces every field of that name with one field. */
@@ -171,50 +229,87 @@ export abstract class SipMessage {
   }
 
   private invalidate(key: string): void {
-    for (const cacheKey of this.cache.keys()) {
-      if (cacheKey.endsWith(`:${key}`) || cacheKey === key) this.cache.delete(cacheKey);
-    }
+    this.cache.delete(key);
+    this.cache.delete(`list:${key}`);
+    this.cache.delete(`top:${key}`);
   }
 
-  /** Parses once, caches, and re-throws the same typed error on every later read. */
-  protected typed<T>(cacheKey: string, _key: string, parse: () => T): T {
-    const hit = this.cache.get(cacheKey);
-    if (hit !== undefined) {
-      if (hit instanceof SipParseError) throw hit;
-      return hit as T;
-    }
+  /** Records a value the parser already computed (Content-Length), so it is not parsed twice. */
+  rememberTyped(cacheKey: string, value: unknown): void {
+    this.cache.set(cacheKey, value);
+  }
+
+  private cached(key: string): unknown {
+    const hit = this.cache.get(key);
+    if (hit instanceof SipParseError) throw hit;
+    return hit;
+  }
+
+  private failed(key: string, err: unknown, what: string): unknown {
+    const refined = refine(err, what);
+    if (refined instanceof SipParseError) this.cache.set(key, refined);
+    return refined;
+  }
+
+  /**
+   * The typed reading of a single-value header, parsed on first read and cached
+   * under the header's key (each header has one typed reading). `parse` is a
+   * module-level function so that no closure is made per read.
+   */
+  private single<T>(key: string, parse: (v: string) => T, what: string): T | undefined {
+    const hit = this.cached(key);
+    if (hit !== undefined) return hit as T;
+    const v = this.valueOf(key);
+    if (v === undefined) return undefined;
+    let value: T;
     try {
-      const value = parse();
-      this.cache.set(cacheKey, value);
-      return value;
+      value = parse(v);
     } catch (err) {
-      if (err instanceof SipParseError) this.cache.set(cacheKey, err);
-      throw err;
+      throw this.failed(key, err, what);
     }
+    this.cache.set(key, value);
+    return value;
   }
 
-  private single<T>(name: string, parse: (v: string) => T, what: string): T | undefined {
-    const key = headerKey(name);
-    return this.typed(`one:${key}`, key, () => {
-      const v = this.header(key);
-      if (v === undefined) return undefined;
-      try {
-        return parse(v);
-      } catch (err) {
-        throw refine(err, what);
-      }
-    });
+  /** The typed readings of every element of a list header, in order. */
+  private list<T>(key: string, parse: (item: string) => T, what: string): T[] {
+    const hit = this.cached(key);
+    if (hit !== undefined) return hit as T[];
+    const out: T[] = [];
+    try {
+      for (const item of this.splitValues(key)) out.push(parse(item));
+    } catch (err) {
+      throw this.failed(key, err, what);
+    }
+    this.cache.set(key, out);
+    return out;
   }
 
-  private list<T>(name: string, parse: (item: string) => T, what: string): T[] {
-    const key = headerKey(name);
-    return this.typed(`many:${key}`, key, () => {
-      try {
-        return this.listValues(key).map(parse);
-      } catch (err) {
-        throw refine(err, what);
-      }
-    });
+  /** One typed reading per field, for headers never merged into comma lists (Authorization, Identity). */
+  private fields<T>(key: string, parse: (v: string) => T, what: string): T[] {
+    const hit = this.cached(key);
+    if (hit !== undefined) return hit as T[];
+    const out: T[] = [];
+    try {
+      for (const h of this.headers) if (h.key === key) out.push(parse(h.value));
+    } catch (err) {
+      throw this.failed(key, err, what);
+    }
+    this.cache.set(key, out);
+    return out;
+  }
+
+  /** Option tags; an empty `Supported:` is legal, so these are read per field. */
+  private tags(key: string): string[] {
+    const hit = this.cached(key);
+    if (hit !== undefined) return hit as string[];
+    try {
+      const tags = parseOptionTags(this.headerValues(key));
+      this.cache.set(key, tags);
+      return tags;
+    } catch (err) {
+      throw this.failed(key, err, key);
+    }
   }
 
   // ---- typed headers -------------------------------------------------------
@@ -222,24 +317,34 @@ export abstract class SipMessage {
   get via(): Via[] {
     return this.list("via", parseVia, "Via");
   }
+  /**
+   * The first Via only: what a UAS needs to answer and a UAC to match. Parsing
+   * it alone keeps validation from parsing Vias that nobody will read.
+   */
   get topVia(): Via | undefined {
-    return this.via[0];
+    const full = this.cache.get("via");
+    if (Array.isArray(full)) return full[0] as Via | undefined;
+    const hit = this.cached("top:via");
+    if (hit !== undefined) return hit as Via;
+    const first = this.valueOf("via");
+    if (first === undefined) return undefined;
+    let via: Via;
+    try {
+      via = parseVia(first.indexOf(",") < 0 ? first : splitList(first)[0]!);
+    } catch (err) {
+      throw this.failed("top:via", err, "Via");
+    }
+    this.cache.set("top:via", via);
+    return via;
   }
   get from(): NameAddr | undefined {
-    return this.single("from", (v) => parseNameAddr(v), "From");
+    return this.single("from", parseNameAddrText, "From");
   }
   get to(): NameAddr | undefined {
-    return this.single("to", (v) => parseNameAddr(v), "To");
+    return this.single("to", parseNameAddrText, "To");
   }
   get callId(): string | undefined {
-    return this.single(
-      "call-id",
-      (v) => {
-        if (!isCallId(v)) throw new SipParseError("Invalid Call-ID");
-        return v;
-      },
-      "Call-ID",
-    );
+    return this.single("call-id", parseCallId, "Call-ID");
   }
   get cseq(): CSeq | undefined {
     return this.single("cseq", parseCSeq, "CSeq");
@@ -257,32 +362,24 @@ export abstract class SipMessage {
     return this.single("content-disposition", parseContentDisposition, "Content-Disposition");
   }
   get contact(): ContactValue {
-    return this.typed("many:contact", "contact", () => {
-      const items = this.listValues("contact");
-      if (items.length === 1 && items[0] === "*") return "*" as const;
-      try {
-        return items.map((v) => parseNameAddr(v));
-      } catch (err) {
-        throw refine(err, "Contact");
-      }
-    });
+    const values = this.headerValues("contact");
+    if (values.length === 1 && values[0] === "*") return "*";
+    return this.list("contact", parseNameAddrText, "Contact");
   }
   get route(): NameAddr[] {
-    return this.list("route", (v) => parseNameAddr(v, { requireAngle: true }), "Route");
+    return this.list("route", parseRouteEntry, "Route");
   }
   get recordRoute(): NameAddr[] {
-    return this.list("record-route", (v) => parseNameAddr(v, { requireAngle: true }), "Record-Route");
+    return this.list("record-route", parseRouteEntry, "Record-Route");
   }
   get supported(): string[] {
-    return this.typed("tags:supported", "supported", () => parseOptionTags(this.headerValues("supported")));
+    return this.tags("supported");
   }
   get require(): string[] {
-    return this.typed("tags:require", "require", () => parseOptionTags(this.headerValues("require")));
+    return this.tags("require");
   }
   get proxyRequire(): string[] {
-    return this.typed("tags:proxy-require", "proxy-require", () =>
-      parseOptionTags(this.headerValues("proxy-require")),
-    );
+    return this.tags("proxy-require");
   }
   get rseq(): number | undefined {
     return this.single("rseq", parseRSeq, "RSeq");
@@ -307,59 +404,59 @@ export abstract class SipMessage {
     return this.single("session-expires", parseSessionExpires, "Session-Expires");
   }
   get minSE(): number | undefined {
-    return this.single("min-se", (v) => parseSessionExpires(v).seconds, "Min-SE");
+    return this.single("min-se", parseMinSE, "Min-SE");
   }
   get expires(): number | undefined {
-    return this.single("expires", (v) => parseDeltaSeconds(v, "Expires"), "Expires");
+    return this.single("expires", parseExpires, "Expires");
   }
   /** Every Identity field (RFC 8224 allows several, e.g. shaken and rcd PASSporTs), in order. */
   get identity(): IdentityHeader[] {
     return this.fields("identity", parseIdentity, "Identity");
   }
   get pAssertedIdentity(): NameAddr[] {
-    return this.list("p-asserted-identity", (v) => parseNameAddr(v), "P-Asserted-Identity");
+    return this.list("p-asserted-identity", parseNameAddrText, "P-Asserted-Identity");
   }
   get privacy(): string[] | undefined {
     return this.single("privacy", parsePrivacy, "Privacy");
   }
   /** Every Geolocation value in order: by-reference URIs and `cid:` both kept (RFC 6442). */
   get geolocation(): UriWithParams[] {
-    return this.list("geolocation", (v) => parseUriWithParams(v, "Geolocation"), "Geolocation");
+    return this.list("geolocation", parseGeolocation, "Geolocation");
   }
   get geolocationRouting(): string | undefined {
-    return this.single(
-      "geolocation-routing",
-      (v) => parseTokenValue(v, "Geolocation-Routing"),
-      "Geolocation-Routing",
-    );
+    return this.single("geolocation-routing", parseGeolocationRouting, "Geolocation-Routing");
   }
   get callInfo(): UriWithParams[] {
-    return this.list("call-info", (v) => parseUriWithParams(v, "Call-Info"), "Call-Info");
+    return this.list("call-info", parseCallInfo, "Call-Info");
   }
   get resourcePriority(): ResourcePriority[] {
     return this.list("resource-priority", parseResourcePriority, "Resource-Priority");
   }
   get priority(): string | undefined {
-    return this.single("priority", (v) => parseTokenValue(v, "Priority"), "Priority");
+    return this.single("priority", parsePriority, "Priority");
   }
   get reason(): Reason[] {
-    return this.list("reason", (v) => parseReason(v, (q) => unquote(q)), "Reason");
+    return this.list("reason", parseReasonItem, "Reason");
   }
   get date(): Date | undefined {
     return this.single("date", parseDate, "Date");
   }
-
-  private fields<T>(name: string, parse: (v: string) => T, what: string): T[] {
-    const key = headerKey(name);
-    return this.typed(`fields:${key}`, key, () => {
-      try {
-        return this.headerValues(key).map(parse);
-      } catch (err) {
-        throw refine(err, what);
-      }
-    });
-  }
 }
+
+// Parsers for the typed getters, made once here rather than as closures per read.
+const parseNameAddrText = (v: string): NameAddr => parseNameAddr(v);
+const parseRouteEntry = (v: string): NameAddr => parseNameAddr(v, { requireAngle: true });
+const parseMinSE = (v: string): number => parseSessionExpires(v).seconds;
+const parseExpires = (v: string): number => parseDeltaSeconds(v, "Expires");
+const parseGeolocation = (v: string): UriWithParams => parseUriWithParams(v, "Geolocation");
+const parseCallInfo = (v: string): UriWithParams => parseUriWithParams(v, "Call-Info");
+const parsePriority = (v: string): string => parseTokenValue(v, "Priority");
+const parseGeolocationRouting = (v: string): string => parseTokenValue(v, "Geolocation-Routing");
+const parseReasonItem = (v: string): Reason => parseReason(v, unquote);
+const parseCallId = (v: string): string => {
+  if (!isCallId(v)) throw new SipParseError("Invalid Call-ID");
+  return v;
+};
 
 /** Names the header in a reason that does not already, so "Empty parameter" becomes "Malformed Via: Empty parameter". */
 function refine(err: unknown, what: string): unknown {

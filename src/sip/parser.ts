@@ -6,10 +6,16 @@
  */
 import { isUtf8 } from "node:buffer";
 import { badRequest, SipParseError } from "./errors.js";
-import { isToken, isWs } from "./grammar.js";
-import { headerKey } from "./header-names.js";
+import { isToken, isTokenChar, isWs } from "./grammar.js";
+import { headerKey, knownHeaderKey } from "./header-names.js";
 import { parseContentLength } from "./headers/scalars.js";
-import { type AnySipMessage, type HeaderField, SipRequest, SipResponse } from "./message.js";
+import {
+  type AnySipMessage,
+  type HeaderField,
+  ReceivedHeaderField,
+  SipRequest,
+  SipResponse,
+} from "./message.js";
 
 export interface ParseOptions {
   /**
@@ -33,12 +39,16 @@ const LFLF = Buffer.from("\n\n");
 
 /** Where the header section ends: the index of the empty line, and where the body starts. */
 export function findHeaderEnd(buf: Buffer, from = 0): { headerEnd: number; bodyStart: number } | undefined {
-  const crlf = buf.indexOf(CRLFCRLF, from);
-  // Bare-LF messages are not RFC 3261 but are common in hand-written tests; accept them.
-  const lf = buf.indexOf(LFLF, from);
-  if (crlf >= 0 && (lf < 0 || crlf < lf)) return { headerEnd: crlf, bodyStart: crlf + 4 };
-  if (lf >= 0) return { headerEnd: lf, bodyStart: lf + 2 };
-  return undefined;
+  // The start line's own ending tells which line ends the message uses: bare-LF
+  // messages are not RFC 3261 but common from hand-written tools, and we accept them.
+  const firstLf = buf.indexOf(0x0a, from);
+  if (firstLf > from && buf[firstLf - 1] === 0x0d) {
+    const crlf = buf.indexOf(CRLFCRLF, firstLf - 1);
+    return crlf >= 0 ? { headerEnd: crlf, bodyStart: crlf + 4 } : undefined;
+  }
+  if (firstLf < 0) return undefined;
+  const lf = buf.indexOf(LFLF, firstLf);
+  return lf >= 0 ? { headerEnd: lf, bodyStart: lf + 2 } : undefined;
 }
 
 /** Skips the CRLFs that RFC 3261 §7.5 says may precede a start line. */
@@ -97,13 +107,16 @@ function parseUnchecked(buf: Buffer, start: number, opts: ParseOptions): AnySipM
   message.setRawStartLine(startLine);
 
   message.headers = splitHeaderFields(text, lineEnd + 1, opts.maxHeaderFields ?? DEFAULT_MAX_HEADER_FIELDS);
-  message.body = cutBody(buf, end.bodyStart, message.headers, opts.framing ?? "datagram");
+  const body = cutBody(buf, end.bodyStart, message.headers, opts.framing ?? "datagram");
+  message.body = body.body;
+  if (body.contentLength !== undefined) message.rememberTyped("content-length", body.contentLength);
   return message;
 }
 
 const VERSION_RE = /^SIP\/(\d{1,3})\.(\d{1,3})$/i;
 
 function checkVersion(version: string): void {
+  if (version === "SIP/2.0") return;
   const m = VERSION_RE.exec(version);
   if (!m) throw badRequest("Malformed SIP version");
   if (Number(m[1]) !== 2 || Number(m[2]) !== 0) throw new SipParseError("Version Not Supported", 505);
@@ -128,59 +141,74 @@ function parseStartLine(line: string): SipRequest | SipResponse {
     return new SipResponse(status, reason, [], EMPTY, version);
   }
   // Request-Line = Method SP Request-URI SP SIP-Version: exactly one SP each (RFC 4475 lwsstart, trws)
-  const parts = line.split(" ");
-  if (parts.length !== 3) {
+  const sp1 = line.indexOf(" ");
+  const sp2 = sp1 < 0 ? -1 : line.indexOf(" ", sp1 + 1);
+  if (sp1 <= 0 || sp2 < 0 || line.indexOf(" ", sp2 + 1) >= 0 || sp2 === sp1 + 1 || sp2 === line.length - 1) {
     if (isWs(line.charCodeAt(line.length - 1))) throw badRequest("Trailing whitespace in Request-Line");
-    if (parts.includes("")) throw badRequest("Extra whitespace in Request-Line");
-    if (parts.length > 3) throw badRequest("Whitespace in Request-URI");
+    if (line.indexOf("  ") >= 0) throw badRequest("Extra whitespace in Request-Line");
+    if (sp2 >= 0) throw badRequest("Whitespace in Request-URI");
     throw badRequest("Malformed Request-Line");
   }
-  const [method, uri, version] = parts as [string, string, string];
+  const method = line.slice(0, sp1);
   if (!isToken(method)) throw badRequest("Invalid method");
-  if (uri.length === 0) throw badRequest("Malformed Request-Line");
-  if (uri.charCodeAt(0) === 0x3c) throw badRequest("Request-URI in angle brackets");
-  for (let i = 0; i < uri.length; i++)
-    if (uri.charCodeAt(i) <= 0x20) throw badRequest("Whitespace in Request-URI");
+  if (line.charCodeAt(sp1 + 1) === 0x3c) throw badRequest("Request-URI in angle brackets");
+  for (let i = sp1 + 1; i < sp2; i++) {
+    if (line.charCodeAt(i) <= 0x20) throw badRequest("Whitespace in Request-URI");
+  }
+  const version = line.slice(sp2 + 1);
   checkVersion(version);
-  return new SipRequest(method, uri, [], EMPTY, version);
+  return new SipRequest(method, line.slice(sp1 + 1, sp2), [], EMPTY, version);
 }
 
 /** Cuts the header section into fields, joining folded lines (RFC 3261 §7.3.1). */
 export function splitHeaderFields(text: string, from: number, maxFields: number): HeaderField[] {
   const fields: HeaderField[] = [];
+  const len = text.length;
   let pos = from;
-  let current: { start: number; end: number; value: string; name: string } | undefined;
-  const flush = () => {
-    if (!current) return;
-    fields.push({
-      name: current.name,
-      key: headerKey(current.name),
-      value: current.value.trim(),
-      raw: text.slice(current.start, current.end),
-    });
-  };
-  while (pos < text.length) {
+  while (pos < len) {
     let nl = text.indexOf("\n", pos);
-    if (nl < 0) nl = text.length;
-    const lineEnd = text.charCodeAt(nl - 1) === 0x0d && nl - 1 >= pos ? nl - 1 : nl;
-    const line = text.slice(pos, lineEnd);
-    if (line.length > 0 && isWs(line.charCodeAt(0))) {
-      if (!current) throw badRequest("Continuation line before first header");
-      current.value += ` ${line.trim()}`;
-      current.end = lineEnd;
-    } else {
-      flush();
-      const colon = line.indexOf(":");
-      if (colon <= 0)
-        throw badRequest(line.trim().length === 0 ? "Empty header line" : "Malformed header line");
-      const name = line.slice(0, colon).trimEnd();
-      if (!isToken(name)) throw badRequest("Invalid header name");
-      if (fields.length >= maxFields) throw badRequest("Too many header fields");
-      current = { start: pos, end: lineEnd, value: line.slice(colon + 1), name };
+    if (nl < 0) nl = len;
+    let lineEnd = nl > pos && text.charCodeAt(nl - 1) === 0x0d ? nl - 1 : nl;
+    const first = text.charCodeAt(pos);
+    if (first === 0x20 || first === 0x09) throw badRequest("Continuation line before first header");
+    const colon = text.indexOf(":", pos);
+    if (colon < 0 || colon >= lineEnd || colon === pos) {
+      throw badRequest(
+        text.slice(pos, lineEnd).trim().length === 0 ? "Empty header line" : "Malformed header line",
+      );
     }
+    let nameEnd = colon;
+    while (nameEnd > pos && isWs(text.charCodeAt(nameEnd - 1))) nameEnd--;
+    let hash = 0;
+    for (let i = pos; i < nameEnd; i++) {
+      const c = text.charCodeAt(i);
+      if (!isTokenChar(c)) throw badRequest("Invalid header name");
+      hash = (Math.imul(hash, 31) + (c | 0x20)) | 0;
+    }
+    if (nameEnd === pos) throw badRequest("Invalid header name");
+    if (fields.length >= maxFields) throw badRequest("Too many header fields");
+    let vs = colon + 1;
+    while (vs < lineEnd && isWs(text.charCodeAt(vs))) vs++;
+    let ve = lineEnd;
+    while (ve > vs && isWs(text.charCodeAt(ve - 1))) ve--;
+    // continuation lines: the value replaces each line break and its leading whitespace by one space
+    let unfolded: string | undefined;
+    let next = nl + 1;
+    while (next < len && (text.charCodeAt(next) === 0x20 || text.charCodeAt(next) === 0x09)) {
+      if (unfolded === undefined) unfolded = text.slice(vs, ve);
+      let nl2 = text.indexOf("\n", next);
+      if (nl2 < 0) nl2 = len;
+      const end2 = text.charCodeAt(nl2 - 1) === 0x0d ? nl2 - 1 : nl2;
+      const more = text.slice(next, end2).trim();
+      if (more.length > 0) unfolded = unfolded.length > 0 ? `${unfolded} ${more}` : more;
+      lineEnd = end2;
+      nl = nl2;
+      next = nl2 + 1;
+    }
+    const key = knownHeaderKey(hash, text, pos, nameEnd) ?? headerKey(text.slice(pos, nameEnd));
+    fields.push(new ReceivedHeaderField(key, text, pos, nameEnd, vs, ve, lineEnd, unfolded));
     pos = nl + 1;
   }
-  flush();
   return fields;
 }
 
@@ -189,7 +217,7 @@ function cutBody(
   bodyStart: number,
   headers: HeaderField[],
   framing: "datagram" | "stream",
-): Buffer {
+): { body: Buffer; contentLength?: number } {
   const available = buf.length - bodyStart;
   let declared: number | undefined;
   for (const h of headers) {
@@ -197,14 +225,14 @@ function cutBody(
     if (declared !== undefined) throw badRequest("Multiple Content-Length values");
     declared = parseContentLength(h.value);
   }
-  if (declared === undefined) return buf.subarray(bodyStart);
+  if (declared === undefined) return { body: buf.subarray(bodyStart) };
   if (declared > available) {
     throw badRequest(
       framing === "datagram" ? "Content-Length larger than datagram" : "Content-Length larger than message",
     );
   }
   // Octets past Content-Length in a datagram are ignored (RFC 3261 §18.3, RFC 4475 dblreq).
-  return buf.subarray(bodyStart, bodyStart + declared);
+  return { body: buf.subarray(bodyStart, bodyStart + declared), contentLength: declared };
 }
 
 const EMPTY = Buffer.alloc(0);

@@ -93,6 +93,10 @@ export function checkRequestSupport(
   if (!policy.schemes.includes(req.uri.scheme)) {
     return { status: 416, reason: "Unsupported URI Scheme", headers: [] };
   }
+  // RFC 3261 §10.3: the address-of-record in To must be a SIP or SIPS URI (RFC 4475 unksm2).
+  if (req.method === "REGISTER" && req.to && req.to.uri.scheme !== "sip" && req.to.uri.scheme !== "sips") {
+    return { status: 400, reason: "Address-of-record must be a SIP or SIPS URI", headers: [] };
+  }
   if (req.method !== "ACK" && req.method !== "CANCEL") {
     // Proxy-Require too: a B2BUA stands where a proxy would, and RFC 4475 bext01 expects 420 from any element.
     const unsupported = [...req.require, ...req.proxyRequire].filter(

@@ -4,18 +4,18 @@
  * kept opaque. Every parsed URI remembers the text it came from so that a URI
  * we only forward goes out exactly as it came in.
  */
-import { isIPv4, isIPv6 } from "node:net";
+import { isIPv6 } from "node:net";
 import { badRequest } from "./errors.js";
 import { formatParams, isTokenChar, newParams, type Params } from "./grammar.js";
 
 export interface SipUri {
   readonly scheme: "sip" | "sips";
   /** The user part as written (still %-escaped); see `unescapeUriPart`. */
-  user?: string;
-  password?: string;
+  user?: string | undefined;
+  password?: string | undefined;
   /** Host as written; an IPv6 reference keeps its brackets. */
   host: string;
-  port?: number;
+  port?: number | undefined;
   params: Params;
   /** URI headers (`?name=value&…`), names and values as written. */
   headers: Array<[string, string]>;
@@ -88,17 +88,32 @@ const TEL_LOCAL = table("-.()0123456789abcdefABCDEF*#", false);
 
 /** Checks `s` against a character table, allowing %HH escapes. */
 function allowed(s: string, t: Uint8Array, from = 0, to = s.length): boolean {
-  for (let i = from; i < to; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 0x25) {
-      if (i + 2 >= to) return false;
-      if (!isHex(s.charCodeAt(i + 1)) || !isHex(s.charCodeAt(i + 2))) return false;
-      i += 2;
-      continue;
-    }
-    if (c >= 128 || t[c] !== 1) return false;
+  return scanClass(s, from, to, t) === to;
+}
+
+/**
+ * Index of the first character from `i` (before `end`) that is neither in
+ * table `t` nor part of a %HH escape: one pass that both finds where a URI
+ * part ends and checks its characters.
+ */
+function scanClass(text: string, i: number, end: number, t: Uint8Array): number {
+  while (i < end) {
+    const c = text.charCodeAt(i);
+    if (c < 128 && t[c] === 1) i++;
+    else if (c === 0x25 && i + 2 < end && isHex(text.charCodeAt(i + 1)) && isHex(text.charCodeAt(i + 2)))
+      i += 3;
+    else break;
   }
-  return true;
+  return i;
+}
+
+/** Lower-cases only when needed: parameter names are nearly always lower case already. */
+function lowerAscii(s: string): string {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x41 && c <= 0x5a) return s.toLowerCase();
+  }
+  return s;
 }
 
 function isHex(c: number): boolean {
@@ -147,12 +162,12 @@ export function parseUri(text: string, opts: UriParseOptions = {}): Uri {
   ) {
     throw badRequest("Invalid URI scheme");
   }
-  const scheme = text.slice(0, colon).toLowerCase();
+  const scheme = knownScheme(text, colon) ?? text.slice(0, colon).toLowerCase();
   const rest = text.slice(colon + 1);
   switch (scheme) {
     case "sip":
     case "sips":
-      return parseSipUri(scheme, rest, text, opts);
+      return parseSipUri(scheme, text, colon + 1, opts);
     case "tel":
       return parseTelUri(rest, text);
     case "urn":
@@ -162,47 +177,71 @@ export function parseUri(text: string, opts: UriParseOptions = {}): Uri {
   }
 }
 
-function parseSipUri(scheme: "sip" | "sips", rest: string, raw: string, opts: UriParseOptions): SipUri {
-  let i = 0;
+/** sip, sips, tel and urn recognised without building a lower-cased copy (the hot path). */
+function knownScheme(text: string, colon: number): string | undefined {
+  const c0 = text.charCodeAt(0) | 0x20;
+  const c1 = text.charCodeAt(1) | 0x20;
+  const c2 = text.charCodeAt(2) | 0x20;
+  if (colon === 3) {
+    if (c0 === 0x73 && c1 === 0x69 && c2 === 0x70) return "sip";
+    if (c0 === 0x74 && c1 === 0x65 && c2 === 0x6c) return "tel";
+    if (c0 === 0x75 && c1 === 0x72 && c2 === 0x6e) return "urn";
+  } else if (
+    colon === 4 &&
+    c0 === 0x73 &&
+    c1 === 0x69 &&
+    c2 === 0x70 &&
+    (text.charCodeAt(3) | 0x20) === 0x73
+  ) {
+    return "sips";
+  }
+  return undefined;
+}
+
+function parseSipUri(scheme: "sip" | "sips", text: string, start: number, opts: UriParseOptions): SipUri {
+  const len = text.length;
   let user: string | undefined;
   let password: string | undefined;
+  let i = start;
   // '@' appears nowhere in a SIP URI but between userinfo and host, so the
   // first one splits them, whatever ';' '?' '/' the user part holds (RFC 4475 intmeth, semiuri).
-  const at = rest.indexOf("@");
+  const at = text.indexOf("@", start);
   if (at >= 0) {
-    const userinfo = rest.slice(0, at);
-    const pw = userinfo.indexOf(":");
-    user = pw >= 0 ? userinfo.slice(0, pw) : userinfo;
-    if (pw >= 0) {
-      password = userinfo.slice(pw + 1);
-      if (!allowed(password, PASSWORD)) throw badRequest("Invalid password in SIP URI");
+    const userEnd = scanClass(text, start, at, USER);
+    if (userEnd === start) throw badRequest("Empty user part in SIP URI");
+    user = text.slice(start, userEnd);
+    if (userEnd < at) {
+      if (text.charCodeAt(userEnd) !== 0x3a) throw badRequest("Invalid user part in SIP URI");
+      if (scanClass(text, userEnd + 1, at, PASSWORD) !== at) throw badRequest("Invalid password in SIP URI");
+      password = text.slice(userEnd + 1, at);
     }
-    if (user.length === 0) throw badRequest("Empty user part in SIP URI");
-    if (!allowed(user, USER)) throw badRequest("Invalid user part in SIP URI");
     i = at + 1;
   }
-  const hostEnd = findHostEnd(rest, i);
-  const { host, port } = parseHostPort(rest.slice(i, hostEnd), "SIP URI");
-  i = hostEnd;
+  const hp = readHostPort(text, i, "SIP URI", false);
+  const { host, port } = hp;
+  i = hp.end;
   const params = newParams();
-  while (i < rest.length && rest.charCodeAt(i) === 0x3b) {
-    let end = i + 1;
-    while (end < rest.length && rest.charCodeAt(end) !== 0x3b && rest.charCodeAt(end) !== 0x3f) end++;
-    const segment = rest.slice(i + 1, end);
-    const eq = segment.indexOf("=");
-    const name = eq >= 0 ? segment.slice(0, eq) : segment;
-    const value = eq >= 0 ? segment.slice(eq + 1) : null;
-    if (name.length === 0 || !allowed(name, PARAM)) throw badRequest("Invalid URI parameter");
-    if (value !== null && (value.length === 0 || !allowed(value, PARAM)))
-      throw badRequest("Invalid URI parameter value");
-    const key = name.toLowerCase();
-    if (!(key in params)) params[key] = value;
-    i = end;
+  while (i < len && text.charCodeAt(i) === 0x3b) {
+    const nameStart = ++i;
+    i = scanClass(text, nameStart, len, PARAM);
+    const nameEnd = i;
+    if (nameEnd === nameStart) throw badRequest("Invalid URI parameter");
+    let value: string | null = null;
+    if (text.charCodeAt(i) === 0x3d) {
+      const valueStart = i + 1;
+      i = scanClass(text, valueStart, len, PARAM);
+      if (i === valueStart) throw badRequest("Invalid URI parameter value");
+      value = text.slice(valueStart, i);
+    }
+    const c = i < len ? text.charCodeAt(i) : 0x3b;
+    if (c !== 0x3b && c !== 0x3f) throw badRequest("Invalid URI parameter");
+    const name = lowerAscii(text.slice(nameStart, nameEnd));
+    if (params[name] === undefined) params[name] = value;
   }
   const headers: Array<[string, string]> = [];
-  if (i < rest.length && rest.charCodeAt(i) === 0x3f) {
+  if (i < len && text.charCodeAt(i) === 0x3f) {
     if (opts.requestUri) throw badRequest("Headers not allowed in Request-URI");
-    for (const pair of rest.slice(i + 1).split("&")) {
+    for (const pair of text.slice(i + 1).split("&")) {
       const eq = pair.indexOf("=");
       const name = eq >= 0 ? pair.slice(0, eq) : pair;
       const value = eq >= 0 ? pair.slice(eq + 1) : "";
@@ -210,72 +249,121 @@ function parseSipUri(scheme: "sip" | "sips", rest: string, raw: string, opts: Ur
         throw badRequest("Invalid URI header");
       headers.push([name, value]);
     }
-    i = rest.length;
+    i = len;
   }
-  if (i !== rest.length) throw badRequest("Invalid character in SIP URI");
-  const uri: SipUri = { scheme, host, params, headers, raw };
-  if (user !== undefined) uri.user = user;
-  if (password !== undefined) uri.password = password;
-  if (port !== undefined) uri.port = port;
-  return uri;
+  if (i !== len) throw badRequest("Invalid character in SIP URI");
+  // one object shape for every SIP URI keeps property access monomorphic
+  return { scheme, user, password, host, port, params, headers, raw: text };
 }
 
-function findHostEnd(s: string, i: number): number {
-  if (s.charCodeAt(i) === 0x5b) {
-    const close = s.indexOf("]", i);
-    if (close < 0) throw badRequest("Unterminated IPv6 reference");
-    i = close + 1;
-  }
-  while (i < s.length) {
-    const c = s.charCodeAt(i);
-    if (c === 0x3b || c === 0x3f) break;
+/** An IPv6 reference's inside, tolerating the three-colon form RFC 5118 §4.10 asks us to accept. */
+function isIPv6Reference(inner: string): boolean {
+  return isIPv6(inner) || (inner.indexOf(":::") >= 0 && isIPv6(inner.replace(":::", "::")));
+}
+
+/**
+ * Reads a hostname or IPv4 address from text[start] up to the first character
+ * that cannot be in one, checking it on the way; -1 when what was read is not
+ * a valid host (empty, leading '.' or '-', empty label, or all digits yet no
+ * dotted quad).
+ */
+function scanHostname(text: string, start: number, len: number): number {
+  let i = start;
+  let prevDot = true; // a leading '.' counts as an empty label
+  let numeric = true;
+  while (i < len) {
+    const c = text.charCodeAt(i);
+    if (c === 0x2e) {
+      if (prevDot) return -1;
+      prevDot = true;
+    } else if (c < 128 && HOSTNAME[c] === 1) {
+      if (prevDot && c === 0x2d) return -1;
+      prevDot = false;
+      if (c < 0x30 || c > 0x39) numeric = false;
+    } else break;
     i++;
   }
+  if (i === start || i - start > 255) return -1;
+  if (numeric && !isDottedQuad(text.slice(start, i))) return -1;
   return i;
 }
 
 /**
- * host [":" port] as in a SIP URI or a Via sent-by. An IPv6 address must be in
+ * Reads host [":" port] at text[i] as in a SIP URI or a Via sent-by, up to the
+ * first character that cannot belong to it. An IPv6 address must be in
  * brackets (RFC 5118 §4.2); the RFC 3261 ABNF bug that lets a reference carry
- * three colons is tolerated, as RFC 5118 §4.10 asks.
+ * three colons is tolerated, as RFC 5118 §4.10 asks. `lws` allows whitespace
+ * around the colon, which Via's grammar (COLON = SWS ":" SWS) permits.
  */
-export function parseHostPort(text: string, where: string): { host: string; port?: number } {
-  let host: string;
-  let portText: string | undefined;
-  if (text.charCodeAt(0) === 0x5b) {
-    const close = text.indexOf("]");
+export function readHostPort(
+  text: string,
+  i: number,
+  where: string,
+  lws: boolean,
+): { host: string; port: number | undefined; end: number } {
+  const len = text.length;
+  const hostStart = i;
+  if (text.charCodeAt(i) === 0x5b) {
+    const close = text.indexOf("]", i);
     if (close < 0) throw badRequest(`Unterminated IPv6 reference in ${where}`);
-    host = text.slice(0, close + 1);
-    const inner = host.slice(1, -1);
-    if (!isIPv6(inner) && !isIPv6(inner.replace(":::", "::")))
-      throw badRequest(`Invalid IPv6 reference in ${where}`);
-    const after = text.slice(close + 1);
-    if (after.length > 0) {
-      if (after.charCodeAt(0) !== 0x3a) throw badRequest(`Invalid host in ${where}`);
-      portText = after.slice(1);
-    }
+    if (!isIPv6Reference(text.slice(i + 1, close))) throw badRequest(`Invalid IPv6 reference in ${where}`);
+    i = close + 1;
   } else {
-    const colon = text.indexOf(":");
-    host = colon >= 0 ? text.slice(0, colon) : text;
-    if (colon >= 0) portText = text.slice(colon + 1);
-    if (!isHostname(host)) throw badRequest(`Invalid host in ${where}`);
+    i = scanHostname(text, i, len);
+    if (i < 0) throw badRequest(`Invalid host in ${where}`);
   }
-  if (portText === undefined) return { host };
-  if (portText.length === 0 || portText.length > 5 || !/^[0-9]+$/.test(portText)) {
-    throw badRequest(`Invalid port in ${where}`);
+  const host = text.slice(hostStart, i);
+  let j = lws ? skipSpaces(text, i) : i;
+  if (text.charCodeAt(j) !== 0x3a) return { host, port: undefined, end: i };
+  j = lws ? skipSpaces(text, j + 1) : j + 1;
+  const portStart = j;
+  let port = 0;
+  while (j < len) {
+    const c = text.charCodeAt(j);
+    if (c < 0x30 || c > 0x39) break;
+    port = port * 10 + (c - 0x30);
+    j++;
   }
-  const port = Number(portText);
-  if (port > 65535) throw badRequest(`Invalid port in ${where}`);
-  return { host, port };
+  if (j === portStart || j - portStart > 5 || port > 65535) throw badRequest(`Invalid port in ${where}`);
+  return { host, port, end: j };
+}
+
+function skipSpaces(s: string, i: number): number {
+  while (i < s.length && (s.charCodeAt(i) === 0x20 || s.charCodeAt(i) === 0x09)) i++;
+  return i;
+}
+
+/** host [":" port] filling the whole text. */
+export function parseHostPort(text: string, where: string): { host: string; port?: number } {
+  const { host, port, end } = readHostPort(text, 0, where, false);
+  if (end !== text.length) throw badRequest(`Invalid host in ${where}`);
+  return port === undefined ? { host } : { host, port };
+}
+
+/** IPv4address: four decimal octets, without the regular expression node:net uses. */
+function isDottedQuad(s: string): boolean {
+  let dots = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x2e) {
+      if (digits === 0 || ++dots > 3) return false;
+      value = 0;
+      digits = 0;
+    } else if (c >= 0x30 && c <= 0x39) {
+      // no leading zeros ("010" is ambiguous), at most 255
+      if (digits === 1 && value === 0) return false;
+      value = value * 10 + (c - 0x30);
+      if (++digits > 3 || value > 255) return false;
+    } else return false;
+  }
+  return dots === 3 && digits > 0;
 }
 
 /** hostname or IPv4address; labels of letters, digits, '-' (and '_', which real peers use). */
 export function isHostname(s: string): boolean {
-  if (s.length === 0 || s.length > 255) return false;
-  if (isIPv4(s)) return true;
-  if (!allowed(s, HOSTNAME) || s.indexOf("%") >= 0) return false;
-  if (s.charCodeAt(0) === 0x2e || s.charCodeAt(0) === 0x2d || s.indexOf("..") >= 0) return false;
-  return true;
+  return scanHostname(s, 0, s.length) === s.length;
 }
 
 function parseTelUri(rest: string, raw: string): TelUri {

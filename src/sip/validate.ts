@@ -36,30 +36,45 @@ function validateRequest(msg: AnySipMessage & { isRequest: true }): void {
   if (cseq.method !== msg.method) throw badRequest("CSeq method does not match Request-Line method");
 }
 
+/** Bit per single-value header, so one pass over the fields finds repeats and absences. */
+if (SINGLE_VALUE_HEADERS.size > 31) throw new Error("SINGLE_VALUE_HEADERS no longer fits a 32-bit mask");
+const SINGLE_BIT = new Map<string, number>([...SINGLE_VALUE_HEADERS].map((key, i) => [key, 2 ** i]));
+const bit = (key: string): number => SINGLE_BIT.get(key)!;
+const MANDATORY_BITS = MANDATORY.map((key) => [key, bit(key)] as const);
+
 function validateCommon(msg: SipMessage): void {
-  const seen = new Set<string>();
+  let seen = 0;
+  let hasVia = false;
+  let hasContact = false;
   for (const h of msg.headers) {
-    if (!SINGLE_VALUE_HEADERS.has(h.key)) continue;
-    if (seen.has(h.key))
-      throw badRequest(`Multiple values in single-value header ${canonicalHeaderName(h.key)}`);
-    seen.add(h.key);
+    const key = h.key;
+    const b = SINGLE_BIT.get(key);
+    if (b === undefined) {
+      if (key === "via") hasVia = true;
+      else if (key === "contact") hasContact = true;
+      continue;
+    }
+    if ((seen & b) !== 0)
+      throw badRequest(`Multiple values in single-value header ${canonicalHeaderName(key)}`);
+    seen |= b;
   }
-  if (!msg.hasHeader("via")) throw badRequest("Missing Via header");
-  for (const name of MANDATORY) {
-    if (!seen.has(name)) throw badRequest(`Missing ${canonicalHeaderName(name)} header`);
+  if (!hasVia) throw badRequest("Missing Via header");
+  for (const [key, b] of MANDATORY_BITS) {
+    if ((seen & b) === 0) throw badRequest(`Missing ${canonicalHeaderName(key)} header`);
   }
   // Parsing the core headers is the validation: each throws a precise 400.
-  void msg.via;
+  // Of the Vias only the top one: it is the one we answer to or match on; the
+  // others are copied back or dropped, never interpreted (RFC 3261 §8.2.6.2, §8.1.3.3).
+  void msg.topVia;
   void msg.from;
   void msg.to;
   void msg.callId;
   void msg.cseq;
   void msg.contentLength;
-  if (msg.hasHeader("content-type")) void msg.contentType;
-  if (msg.hasHeader("contact")) void msg.contact;
+  const hasContentType = (seen & bit("content-type")) !== 0;
+  if (hasContentType) void msg.contentType;
+  if (hasContact) void msg.contact;
   // RFC 4475 baddate: a Date not in GMT is malformed; we judge it because we log and record it.
-  if (msg.hasHeader("date")) void msg.date;
-  if (msg.body.length > 0 && !msg.hasHeader("content-type")) {
-    throw badRequest("Body without Content-Type");
-  }
+  if ((seen & bit("date")) !== 0) void msg.date;
+  if (msg.body.length > 0 && !hasContentType) throw badRequest("Body without Content-Type");
 }

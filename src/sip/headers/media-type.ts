@@ -1,6 +1,6 @@
 /** Content-Type (RFC 3261 §20.15, RFC 2045) and Content-Disposition (RFC 3261 §20.11). */
 import { badRequest } from "../errors.js";
-import { isTokenChar, type Params, readParams, skipWs, unquote } from "../grammar.js";
+import { isTokenChar, type Params, readParams, readTokenWithParams, skipWs, unquote } from "../grammar.js";
 
 export interface MediaType {
   /** Lower case "type/subtype". */
@@ -42,13 +42,8 @@ export interface ContentDisposition {
 }
 
 export function parseContentDisposition(text: string): ContentDisposition {
-  let i = skipWs(text, 0);
-  const start = i;
-  while (i < text.length && isTokenChar(text.charCodeAt(i))) i++;
-  if (i === start) throw badRequest("Malformed Content-Disposition");
-  const { params, end } = readParams(text, i);
-  if (skipWs(text, end) !== text.length) throw badRequest("Malformed Content-Disposition");
-  const result: ContentDisposition = { disposition: text.slice(start, i).toLowerCase(), params };
+  const { token, params } = readTokenWithParams(text, "Content-Disposition");
+  const result: ContentDisposition = { disposition: token.toLowerCase(), params };
   if (params.handling != null) result.handling = params.handling.toLowerCase();
   return result;
 }

@@ -3,10 +3,9 @@ import { badRequest } from "../errors.js";
 import {
   isDigits,
   isToken,
-  isTokenChar,
   type Params,
   parseBoundedInt,
-  readParams,
+  readTokenWithParams,
   skipWs,
   splitList,
 } from "../grammar.js";
@@ -97,12 +96,8 @@ export interface SessionExpires {
 
 /** Session-Expires and Min-SE: delta-seconds *(;params). */
 export function parseSessionExpires(text: string): SessionExpires {
-  let i = skipWs(text, 0);
-  const start = i;
-  while (i < text.length && text.charCodeAt(i) >= 0x30 && text.charCodeAt(i) <= 0x39) i++;
-  const seconds = parseDeltaSeconds(text.slice(start, i), "Session-Expires");
-  const { params, end } = readParams(text, i);
-  if (skipWs(text, end) !== text.length) throw badRequest("Malformed Session-Expires");
+  const { token, params } = readTokenWithParams(text, "Session-Expires");
+  const seconds = parseDeltaSeconds(token, "Session-Expires");
   const result: SessionExpires = { seconds, params };
   const refresher = params.refresher;
   if (refresher != null) {
@@ -148,13 +143,8 @@ export interface Reason {
 }
 
 export function parseReason(item: string, unquote: (v: string) => string | undefined): Reason {
-  let i = skipWs(item, 0);
-  const start = i;
-  while (i < item.length && isTokenChar(item.charCodeAt(i))) i++;
-  if (i === start) throw badRequest("Invalid Reason protocol");
-  const { params, end } = readParams(item, i);
-  if (skipWs(item, end) !== item.length) throw badRequest("Malformed Reason");
-  const reason: Reason = { protocol: item.slice(start, i), params };
+  const { token, params } = readTokenWithParams(item, "Reason");
+  const reason: Reason = { protocol: token, params };
   if (params.cause != null) reason.cause = parseBoundedInt(params.cause, 2 ** 31 - 1, "Reason cause");
   if (params.text != null) {
     const t = unquote(params.text);

@@ -42,7 +42,7 @@ export function parseIdentity(text: string): IdentityHeader {
     throw badRequest("Malformed Identity token");
   }
   const { params, end } =
-    semi >= 0 ? readParams(value, semi) : { params: Object.create(null) as Params, end: value.length };
+    semi >= 0 ? readParams(value, semi, true) : { params: Object.create(null) as Params, end: value.length };
   if (skipWs(value, end) !== value.length) throw badRequest("Malformed Identity");
   const result: IdentityHeader = { token, params };
   const info = params.info;

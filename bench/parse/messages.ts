@@ -1,0 +1,63 @@
+/** Typical carrier traffic: an INVITE with SDP from a trunk, and the 200 OK that answers it. */
+const sdp = [
+  "v=0",
+  "o=- 3953021485 3953021485 IN IP4 203.0.113.20",
+  "s=-",
+  "c=IN IP4 203.0.113.20",
+  "t=0 0",
+  "m=audio 16384 RTP/AVP 0 8 18 101",
+  "a=rtpmap:0 PCMU/8000",
+  "a=rtpmap:8 PCMA/8000",
+  "a=rtpmap:18 G729/8000",
+  "a=fmtp:18 annexb=no",
+  "a=rtpmap:101 telephone-event/8000",
+  "a=fmtp:101 0-16",
+  "a=ptime:20",
+  "a=sendrecv",
+  "",
+].join("\r\n");
+
+export const INVITE = [
+  "INVITE sip:+15125550142@gw.example.net:5060;user=phone SIP/2.0",
+  "Via: SIP/2.0/UDP 203.0.113.20:5060;branch=z9hG4bK-524287-1---f2a9c1d0e7b3a5c1;rport",
+  "Via: SIP/2.0/UDP 198.51.100.7:5060;branch=z9hG4bK1d2e3f4a5b;received=198.51.100.7",
+  "Max-Forwards: 69",
+  "Record-Route: <sip:203.0.113.20;lr;ftag=as3e1c0d2f>",
+  'From: "ACME CORP" <sip:+14155550123@carrier.example.com;user=phone>;tag=as3e1c0d2f',
+  "To: <sip:+15125550142@gw.example.net;user=phone>",
+  "Call-ID: 6b8b4567327b23c6643c986966334873@203.0.113.20",
+  "CSeq: 102 INVITE",
+  "Contact: <sip:+14155550123@203.0.113.20:5060;transport=udp>",
+  "P-Asserted-Identity: <sip:+14155550123@carrier.example.com;user=phone>",
+  "Allow: INVITE, ACK, CANCEL, OPTIONS, BYE, REFER, SUBSCRIBE, NOTIFY, INFO, PRACK, UPDATE",
+  "Supported: replaces, timer, 100rel",
+  "Session-Expires: 1800;refresher=uac",
+  "Min-SE: 90",
+  "User-Agent: CarrierSBC 4.2",
+  "Content-Type: application/sdp",
+  `Content-Length: ${Buffer.byteLength(sdp)}`,
+  "",
+  sdp,
+].join("\r\n");
+
+const answer = sdp.replace("203.0.113.20", "192.0.2.10").replace("0 8 18 101", "0 101");
+
+export const OK_200 = [
+  "SIP/2.0 200 OK",
+  "Via: SIP/2.0/UDP 203.0.113.20:5060;branch=z9hG4bK-524287-1---f2a9c1d0e7b3a5c1;rport=5060;received=203.0.113.20",
+  "Via: SIP/2.0/UDP 198.51.100.7:5060;branch=z9hG4bK1d2e3f4a5b;received=198.51.100.7",
+  "Record-Route: <sip:203.0.113.20;lr;ftag=as3e1c0d2f>",
+  'From: "ACME CORP" <sip:+14155550123@carrier.example.com;user=phone>;tag=as3e1c0d2f',
+  "To: <sip:+15125550142@gw.example.net;user=phone>;tag=gw-8f14e45f",
+  "Call-ID: 6b8b4567327b23c6643c986966334873@203.0.113.20",
+  "CSeq: 102 INVITE",
+  "Contact: <sip:gw@192.0.2.10:5060>",
+  "Allow: INVITE, ACK, CANCEL, OPTIONS, BYE, PRACK, UPDATE",
+  "Supported: replaces, timer",
+  "Session-Expires: 1800;refresher=uac",
+  "Require: timer",
+  "Content-Type: application/sdp",
+  `Content-Length: ${Buffer.byteLength(answer)}`,
+  "",
+  answer,
+].join("\r\n");

@@ -1,0 +1,60 @@
+/**
+ * The gateway's HTTP listener: health, the gateway's own DID document and the
+ * DSIP WebSocket endpoint (upgrade on /dsip).
+ */
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { GatewayAgent } from "../agent/gateway-agent.js";
+
+export interface HttpListener {
+  server: Server;
+  address: AddressInfo;
+  close(): Promise<void>;
+}
+
+export async function startHttpServer(
+  host: string,
+  port: number,
+  agent: GatewayAgent,
+): Promise<HttpListener> {
+  const didJson = JSON.stringify(agent.document, null, 2);
+  const server = createServer((req, res) => {
+    const path = new URL(req.url ?? "/", "http://localhost").pathname;
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      res.writeHead(405, { allow: "GET, HEAD" }).end();
+      return;
+    }
+    if (path === "/healthz") {
+      res.writeHead(200, { "content-type": "application/json" }).end(
+        JSON.stringify({
+          status: "ok",
+          did: agent.identity.did,
+          connections: agent.server.connectionCount,
+        }),
+      );
+      return;
+    }
+    if (path === "/.well-known/did.json") {
+      res.writeHead(200, { "content-type": "application/did+json" }).end(didJson);
+      return;
+    }
+    res.writeHead(404, { "content-type": "text/plain" }).end("not found\n");
+  });
+  agent.server.attach(server, "/dsip");
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  return {
+    server,
+    address: server.address() as AddressInfo,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
