@@ -14,14 +14,22 @@ export interface Credentials {
 }
 
 /** Answers a challenge for a request, or undefined when it has no credentials for that realm. */
-export type AuthenticateHook = (challengeResponse: SipResponse, request: SipRequest) => Credentials | undefined;
+export type AuthenticateHook = (
+  challengeResponse: SipResponse,
+  request: SipRequest,
+) => Credentials | undefined;
 
 export function isChallenge(status: number): boolean {
   return status === 401 || status === 407;
 }
 
 /** A copy of `req` for a retry: its Via dropped, CSeq set to `seq`, `credentials` (if any) replacing older ones of that kind. */
-export function cloneForRetry(req: SipRequest, seq: number, credentials?: Credentials, extra: HeaderList = []): SipRequest {
+export function cloneForRetry(
+  req: SipRequest,
+  seq: number,
+  credentials?: Credentials,
+  extra: HeaderList = [],
+): SipRequest {
   const credKey = credentials?.header.toLowerCase();
   const headers: HeaderList = [];
   for (const h of req.headers) {

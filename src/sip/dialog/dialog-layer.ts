@@ -14,7 +14,7 @@ import { newBranch } from "../transaction/keys.js";
 import type { AnyServerTransaction } from "../transaction/table.js";
 import type { Endpoint, TransportProtocol } from "../transport/types.js";
 import { isSipUri, type Uri } from "../uri.js";
-import { Dialog, type DialogHost } from "./dialog.js";
+import type { Dialog, DialogHost } from "./dialog.js";
 import { dialogId } from "./dialog-state.js";
 import { DEFAULT_SESSION_TIMER, type SessionTimerConfig } from "./session-timer.js";
 
@@ -181,7 +181,11 @@ export class DialogLayer implements DialogHost {
     if (!dest) return;
     const transport = this.stack.transport(dest.protocol);
     if (!transport) return;
-    ack.addHeader("Via", `SIP/2.0/${transport.protocol} ${transport.sentBy};branch=${newBranch()};rport`, "first");
+    ack.addHeader(
+      "Via",
+      `SIP/2.0/${transport.protocol} ${transport.sentBy};branch=${newBranch()};rport`,
+      "first",
+    );
     if (!ack.hasHeader("max-forwards")) ack.addHeader("Max-Forwards", "70");
     try {
       this.stack.sendStateless(ack, dest);

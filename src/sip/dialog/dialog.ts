@@ -29,9 +29,9 @@ import { glareRetryDelayMs } from "./glare.js";
 import { type SendOptions, SrfRequest, SrfResponse, toHeaderList } from "./request-response.js";
 import {
   negotiateAsUas,
+  SessionTimer,
   type SessionTimerConfig,
   type SessionTimerTerms,
-  SessionTimer,
   termsFrom2xx,
 } from "./session-timer.js";
 
@@ -381,7 +381,9 @@ export class Dialog extends EventEmitter {
         const event = IN_DIALOG_EVENTS[method];
         if (!event) {
           res.send(405, {
-            headers: [["Allow", "INVITE, ACK, BYE, CANCEL, OPTIONS, PRACK, UPDATE, INFO, REFER, NOTIFY, MESSAGE"]],
+            headers: [
+              ["Allow", "INVITE, ACK, BYE, CANCEL, OPTIONS, PRACK, UPDATE, INFO, REFER, NOTIFY, MESSAGE"],
+            ],
           });
           return;
         }
@@ -394,7 +396,8 @@ export class Dialog extends EventEmitter {
   /** Every response in the dialog to INVITE/UPDATE carries our Contact (target refresh, §12.1.1). */
   private decorateResponse(method: string, status: number, headers: HeaderList): HeaderList {
     if ((method === "INVITE" || method === "UPDATE") && status >= 101 && status < 300) {
-      if (!headers.some(([n]) => /^(contact|m)$/i.test(n))) headers.unshift(["Contact", `<${this.local.contact}>`]);
+      if (!headers.some(([n]) => /^(contact|m)$/i.test(n)))
+        headers.unshift(["Contact", `<${this.local.contact}>`]);
     }
     return headers;
   }

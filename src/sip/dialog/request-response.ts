@@ -79,11 +79,19 @@ export class SrfResponse {
   }
 
   /** `send(status)`, `send(status, reason)`, `send(status, {headers, body})`, `send(status, reason, opts)`. */
-  send(status: number, reasonOrOpts?: string | SendOptions, maybeOpts?: SendOptions): SipResponse | undefined {
+  send(
+    status: number,
+    reasonOrOpts?: string | SendOptions,
+    maybeOpts?: SendOptions,
+  ): SipResponse | undefined {
     const reason = typeof reasonOrOpts === "string" ? reasonOrOpts : undefined;
     const opts = (typeof reasonOrOpts === "object" ? reasonOrOpts : maybeOpts) ?? {};
     const headers = this.decorate(status, toHeaderList(opts.headers));
-    if (opts.body !== undefined && opts.body.length > 0 && !headers.some(([n]) => /^content-type$/i.test(n))) {
+    if (
+      opts.body !== undefined &&
+      opts.body.length > 0 &&
+      !headers.some(([n]) => /^content-type$/i.test(n))
+    ) {
       headers.push(["Content-Type", "application/sdp"]);
     }
     const res = createResponse(this.tx.request, status, {

@@ -103,7 +103,8 @@ export class UacInvite {
       const k = n.toLowerCase();
       if (k === "from" || k === "f") from = v;
       else if (k === "to" || k === "t") to = v;
-      else if (k === "call-id" || k === "cseq" || k === "via" || k === "contact" || k === "content-length") continue;
+      else if (k === "call-id" || k === "cseq" || k === "via" || k === "contact" || k === "content-length")
+        continue;
       else rest.push([n, v]);
     }
     if (parseNameAddr(from).params.tag === undefined) from = `${from};tag=${this.fromTag}`;
@@ -118,12 +119,14 @@ export class UacInvite {
     if (!rest.some(([n]) => /^supported$/i.test(n))) headers.push(["Supported", "100rel, timer"]);
     if (this.opts.sessionTimer) {
       const cfg = this.layer.sessionTimer;
-      const interval = typeof this.opts.sessionTimer === "number" ? this.opts.sessionTimer : cfg.sessionExpires;
+      const interval =
+        typeof this.opts.sessionTimer === "number" ? this.opts.sessionTimer : cfg.sessionExpires;
       headers.push(...uacRequestHeaders(cfg, interval));
     }
     headers.push(...rest);
     const body = this.opts.localSdp;
-    if (body && !headers.some(([n]) => /^content-type$/i.test(n))) headers.push(["Content-Type", "application/sdp"]);
+    if (body && !headers.some(([n]) => /^content-type$/i.test(n)))
+      headers.push(["Content-Type", "application/sdp"]);
     return createRequest({ method: "INVITE", uri: this.uri, headers, body });
   }
 
@@ -134,7 +137,8 @@ export class UacInvite {
       onTimeout: () => this.fail(new SipStatusError(408, "Request Timeout")),
       onTransportError: (err: Error) => this.fail(new SipStatusError(503, `Transport Error: ${err.message}`)),
       onTerminated: () => {
-        if (!this.settled && this.tx?.request === req) this.fail(new SipStatusError(408, "No Final Response"));
+        if (!this.settled && this.tx?.request === req)
+          this.fail(new SipStatusError(408, "No Final Response"));
       },
     };
     const dest = this.destination();
@@ -146,9 +150,9 @@ export class UacInvite {
     try {
       if (dest) started(this.layer.stack.request(req, dest, user));
       else
-        this.layer.stack.requestTo(req, user).then(started, (err: Error) =>
-          this.fail(new SipStatusError(503, `Unroutable: ${err.message}`)),
-        );
+        this.layer.stack
+          .requestTo(req, user)
+          .then(started, (err: Error) => this.fail(new SipStatusError(503, `Unroutable: ${err.message}`)));
     } catch (err) {
       this.fail(new SipStatusError(503, `Transport Error: ${(err as Error).message}`));
     }
@@ -277,7 +281,8 @@ export class UacInvite {
     d.state0.routeSet = routeSetFrom(res, "uac");
     d.state0.refreshTarget(res);
     if (res.body.length > 0) d.remote.sdp = res.body.toString("utf8");
-    if (res.hasHeader("allow")) d.peerAllowsUpdate = (res.header("allow") ?? "").toUpperCase().includes("UPDATE");
+    if (res.hasHeader("allow"))
+      d.peerAllowsUpdate = (res.header("allow") ?? "").toUpperCase().includes("UPDATE");
     d.confirm();
     this.layer.sendAck(d, d.state0.buildRequest("ACK", [], undefined, seq));
     const terms = termsFrom2xx(res);

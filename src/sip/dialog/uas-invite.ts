@@ -114,10 +114,18 @@ export class UasInvite {
       headers.unshift(["Contact", `<${contact}>`]);
     }
     if (status > 100 && status < 300) headers.push(["Allow", ALLOW]);
-    if (opts.body !== undefined && opts.body.length > 0 && !headers.some(([n]) => /^content-type$/i.test(n))) {
+    if (
+      opts.body !== undefined &&
+      opts.body.length > 0 &&
+      !headers.some(([n]) => /^content-type$/i.test(n))
+    ) {
       headers.push(["Content-Type", "application/sdp"]);
     }
-    const res = createResponse(this.tx.request, status, { toTag: this.tx.localTag, headers, body: opts.body });
+    const res = createResponse(this.tx.request, status, {
+      toTag: this.tx.localTag,
+      headers,
+      body: opts.body,
+    });
     return this.tx.respond(res) ? res : undefined;
   }
 
@@ -174,7 +182,13 @@ export class UasInvite {
   private handlePrack(req: SrfRequest, res: SrfResponse): void {
     const rack = req.msg.rack;
     const p = this.pending;
-    if (!p || !rack || rack.rseq !== p.rseq || rack.cseq !== this.tx.request.cseq!.seq || rack.method !== "INVITE") {
+    if (
+      !p ||
+      !rack ||
+      rack.rseq !== p.rseq ||
+      rack.cseq !== this.tx.request.cseq!.seq ||
+      rack.method !== "INVITE"
+    ) {
       res.send(481, "No Matching Reliable Provisional");
       return;
     }
@@ -192,7 +206,8 @@ export class UasInvite {
   accept(opts: SendOptions = {}): Dialog {
     if (this.failedWith) throw this.failedWith;
     const d = this.ensureDialog();
-    if (opts.body !== undefined) d.local.sdp = typeof opts.body === "string" ? opts.body : opts.body.toString("utf8");
+    if (opts.body !== undefined)
+      d.local.sdp = typeof opts.body === "string" ? opts.body : opts.body.toString("utf8");
     const sent = this.sendResponse(200, opts);
     if (!sent) {
       // CANCEL or a timeout won the race
