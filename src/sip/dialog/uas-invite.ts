@@ -113,7 +113,11 @@ export class UasInvite {
       const contact = this.dialog?.local.contact ?? this.layer.contactFor(this.tx.source.protocol);
       headers.unshift(["Contact", `<${contact}>`]);
     }
-    if (status > 100 && status < 300) headers.push(["Allow", ALLOW]);
+    if (status > 100 && status < 300) {
+      headers.push(["Allow", ALLOW]);
+      // §12.1.1: the UAS copies Record-Route into every response that makes or confirms the dialog.
+      for (const rr of this.tx.request.headerValues("record-route")) headers.push(["Record-Route", rr]);
+    }
     if (
       opts.body !== undefined &&
       opts.body.length > 0 &&
