@@ -168,7 +168,8 @@ export class UacInvite {
 
   private fork(res: SipResponse, tag: string): Dialog {
     const existing = this.forks.get(tag);
-    if (existing) return existing.dialog;
+    // A fork's early dialog ended when another fork won; its late 2xx needs a fresh one to ACK and BYE.
+    if (existing && existing.dialog.state !== "terminated") return existing.dialog;
     const req = this.request!;
     const target = contactOf(res) ?? parseUri(this.uri, { requestUri: true });
     const state = new DialogState({
