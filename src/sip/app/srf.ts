@@ -89,6 +89,11 @@ export class Srf {
 
   // ---- middleware ----------------------------------------------------------
 
+  /** `use(fn)`, `use(errFn)` with four parameters, `use("invite", fn, [fn2, fn3])`. */
+  use(fn: Handler): this;
+  use(fn: ErrorHandler): this;
+  use(method: string, ...fns: Array<Handler | Handler[]>): this;
+  use(method: string, ...fns: Array<ErrorHandler | ErrorHandler[]>): this;
   use(
     methodOrFn: string | Handler | ErrorHandler,
     ...fns: Array<Handler | ErrorHandler | Array<Handler | ErrorHandler>>
