@@ -188,4 +188,23 @@ describe("createB2BUA", () => {
     await uac.destroy();
     await drained();
   });
+
+  it("relays an UPDATE with an offer; answers a bodiless UPDATE (refresh) on its own leg", async () => {
+    const uac = await a.srf.createUAC(m.uri(), { localSdp: SDP_A });
+    await waitFor(() => cDialog !== undefined && legs !== undefined, 1000);
+    let updatesAtC = 0;
+    cDialog!.on("update", (req: SrfRequest, res: SrfResponse) => {
+      updatesAtC++;
+      expect(req.body).toBe(SDP_C);
+      res.send(200, { body: SDP_B });
+    });
+    const r = await uac.request({ method: "UPDATE", body: SDP_C });
+    expect(r.status).toBe(200);
+    expect(r.body.toString()).toBe(SDP_B);
+    const refresh = await uac.request({ method: "UPDATE" });
+    expect(refresh.status).toBe(200);
+    expect(updatesAtC).toBe(1);
+    await uac.destroy();
+    await drained();
+  });
 });

@@ -164,6 +164,41 @@ describe("PRACK / 100rel", () => {
   });
 });
 
+describe("early dialog", () => {
+  it("a BYE in the early UAS dialog ends it and the INVITE gets 487", async () => {
+    let failure: unknown;
+    b.srf.invite(async (req, res) => {
+      res.send(180);
+      try {
+        await b.srf.createUAS(req, res, { localSdp: SDP_B });
+      } catch (err) {
+        failure = err;
+      }
+    });
+    raw.send(rawInvite(b, [["Require", "100rel"]]), b.port);
+    const r180 = await waitForResponse(raw, 180);
+    const bye = parseRequest(
+      [
+        `BYE ${b.uri("bob")} SIP/2.0`,
+        `Via: SIP/2.0/UDP 127.0.0.1:${raw.port};branch=z9hG4bK-earlybye`,
+        "Max-Forwards: 70",
+        "From: <sip:raw@127.0.0.1>;tag=rawtag",
+        `To: <${b.uri("bob")}>;tag=${r180.to!.params.tag}`,
+        "Call-ID: raw-1@test",
+        "CSeq: 2 BYE",
+        "Content-Length: 0",
+        "",
+        "",
+      ].join("\r\n"),
+    );
+    raw.send(bye, b.port);
+    await waitForResponse(raw, 487);
+    await waitFor(() => failure !== undefined, 1000);
+    expect(failure).toMatchObject({ status: 487 });
+    expect(b.srf.counts().dialogs.total).toBe(0);
+  });
+});
+
 describe("forking", () => {
   it("keeps one early dialog per To tag, confirms the first 2xx, ACKs and BYEs the second", async () => {
     const p = a.srf.createUAC(raw.uri, { localSdp: SDP_A });

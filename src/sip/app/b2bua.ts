@@ -3,7 +3,7 @@
  * (own Call-ID, tags, Via and Contact: nothing of A's topology crosses), B's
  * provisionals and failure are relayed to A, CANCEL on A becomes 487 on A and
  * CANCEL (with Reason) on B, and once both legs are up a BYE on either ends
- * the other, re-INVITEs and INFO are relayed across.
+ * the other; re-INVITEs, UPDATEs with an offer and INFO are relayed across.
  */
 import type { HeaderList } from "../builder.js";
 import type { AuthenticateHook } from "../dialog/auth-retry.js";
@@ -19,6 +19,7 @@ import {
 import type { UacInvite } from "../dialog/uac-invite.js";
 import type { SipResponse } from "../message.js";
 import type { Endpoint } from "../transport/types.js";
+import { formatUri } from "../uri.js";
 import { copyHeaders, type HeaderRules } from "./header-rules.js";
 import type { Srf } from "./srf.js";
 
@@ -82,7 +83,7 @@ export async function runB2bua(
   const from = req.msg.from;
   if (from && !headers.some(([n]) => /^(from|f)$/i.test(n))) {
     const name = from.displayName ? `"${from.displayName.replace(/(["\\])/g, "\\$1")}" ` : "";
-    headers.push(["From", `${name}<${req.msg.header("from")!.match(/<([^>]*)>/)?.[1] ?? uri}>`]);
+    headers.push(["From", `${name}<${formatUri(from.uri)}>`]);
   }
 
   let invite: UacInvite | undefined;
@@ -179,6 +180,32 @@ function link(uas: Dialog, uac: Dialog, opts: B2buaOptions): void {
         // re-offer to the other side (through the media hook when it crosses to B's SDP towards A)
         const offer = toA ? req.body : await sdpFor(opts.localSdpB, req.body);
         const answer = await to.modify(offer || to.local.sdp);
+        const back = toA ? await sdpFor(opts.localSdpA, answer) : answer;
+        res.send(200, { body: back });
+      } catch (err) {
+        res.send(isSipStatusError(err) ? err.status : 500);
+      }
+    });
+    // UPDATE with an offer crosses over; one without (a session refresh) is this leg's business.
+    from.on("update", async (req: SrfRequest, res: SrfResponse) => {
+      const to = from.other;
+      if (req.msg.body.length === 0) {
+        res.send(200);
+        return;
+      }
+      if (!to || to.state === "terminated") {
+        res.send(481);
+        return;
+      }
+      try {
+        const offer = toA ? req.body : await sdpFor(opts.localSdpB, req.body);
+        const r = await to.request({ method: "UPDATE", body: offer });
+        if (r.status >= 300) {
+          res.send(r.status, r.reasonPhrase);
+          return;
+        }
+        const answer = r.body.toString("utf8");
+        if (answer) to.remote.sdp = answer;
         const back = toA ? await sdpFor(opts.localSdpA, answer) : answer;
         res.send(200, { body: back });
       } catch (err) {

@@ -80,6 +80,13 @@ export class UasInvite {
     d.remote.sdp = msg.body.toString("utf8");
     d.peerAllowsUpdate = (msg.header("allow") ?? "").toUpperCase().includes("UPDATE");
     d.onPrack = (req, res) => this.handlePrack(req, res);
+    // A BYE in the early dialog ends the INVITE too (RFC 3261 §15.1.2: 487 to the INVITE).
+    d.once("destroy", () => {
+      if (this.tx.state === "proceeding") {
+        this.sendResponse(487, {});
+        this.abandon(new SipStatusError(487, "Request Terminated"));
+      }
+    });
     this.dialog = d;
     this.layer.add(d);
     return d;
