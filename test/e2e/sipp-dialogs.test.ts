@@ -6,7 +6,7 @@
  *       before answer (487 to A, CANCEL with Reason to B), 486 passed back,
  *       re-INVITE relayed;
  *   (d) after each run no dialog and no transaction is left.
- * Ports 25190–25192 belong to this file.
+ * Ports 25470–25472 belong to this file.
  */
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -17,9 +17,9 @@ import { requirePeer, runSipp, type SippResult } from "../support/sipp.js";
 import { waitFor } from "../support/wait.js";
 
 const hasSipp = requirePeer("sipp");
-const OUR_PORT = 25190;
-const UAC_PORT = 25191;
-const UAS_PORT = 25192;
+const OUR_PORT = 25470;
+const UAC_PORT = 25471;
+const UAS_PORT = 25472;
 const SCENARIOS = fileURLToPath(new URL("../sipp-scenarios/", import.meta.url));
 const SDP =
   "v=0\r\no=gw 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 41000 RTP/AVP 0\r\n";

@@ -2,7 +2,7 @@
  * (c) A real session-timer run against SIPp at RFC 4028's floor (Session-Expires
  * 90, Min-SE 90): our createUAS is the refresher and must send its UPDATE at
  * 45 s, within a second. Longer intervals are covered on the fake clock
- * (test/sip/session-timer.test.ts). Ports 25193–25194 belong to this file.
+ * (test/sip/session-timer.test.ts). Ports 25473–25474 belong to this file.
  */
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -13,8 +13,8 @@ import { requirePeer, runSipp } from "../support/sipp.js";
 import { waitFor } from "../support/wait.js";
 
 const hasSipp = requirePeer("sipp");
-const OUR_PORT = 25193;
-const UAC_PORT = 25194;
+const OUR_PORT = 25473;
+const UAC_PORT = 25474;
 const SCENARIO = fileURLToPath(new URL("../sipp-scenarios/uac-session-timer.xml", import.meta.url));
 const SDP =
   "v=0\r\no=gw 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 41000 RTP/AVP 0\r\n";
