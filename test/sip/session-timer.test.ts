@@ -54,6 +54,10 @@ describe("negotiation as UAS", () => {
     expect(none).toMatchObject({ terms: { refresher: "uas" } });
     expect(none.kind === "accept" && none.responseHeaders.some(([n]) => n === "Require")).toBe(false);
   });
+  it("a malformed Session-Expires means no timer, not a failed call", () => {
+    expect(negotiateAsUas(invite([["Session-Expires", "abc"]]), cfg).kind).toBe("none");
+    expect(negotiateAsUas(invite([["Session-Expires", "300;refresher=both"]]), cfg).kind).toBe("none");
+  });
   it("lowers a long interval to our preference, never below the request's Min-SE", () => {
     const r = negotiateAsUas(
       invite([

@@ -37,18 +37,35 @@ export type UasNegotiation =
  * named, else the UAC when it supports timers, else us.
  */
 export function negotiateAsUas(req: SipRequest, cfg: SessionTimerConfig): UasNegotiation {
-  const se = req.sessionExpires;
+  let se: ReturnType<typeof readSessionExpires>;
+  try {
+    se = readSessionExpires(req);
+  } catch {
+    // a malformed Session-Expires/Min-SE: no timer rather than a failed call
+    return { kind: "none" };
+  }
   if (!se) return { kind: "none" };
   const minSE = Math.max(90, cfg.minSE);
   if (se.seconds < minSE) return { kind: "reject", minSE };
-  const peerMin = req.minSE ?? 90;
+  const peerMin = se.peerMin;
   const interval = Math.max(Math.min(se.seconds, cfg.sessionExpires), peerMin, minSE);
-  const uacSupports = req.supported.includes("timer") || req.require.includes("timer");
+  const uacSupports = se.uacSupports;
   const refresher: Refresher = (se.refresher as Refresher | undefined) ?? (uacSupports ? "uac" : "uas");
   const responseHeaders: HeaderList = [["Session-Expires", `${interval};refresher=${refresher}`]];
   // Require: timer only when the UAC understands it (§9).
   if (uacSupports) responseHeaders.push(["Require", "timer"]);
   return { kind: "accept", terms: { interval, refresher }, responseHeaders };
+}
+
+function readSessionExpires(req: SipRequest) {
+  const se = req.sessionExpires;
+  if (!se) return undefined;
+  return {
+    seconds: se.seconds,
+    refresher: se.refresher,
+    peerMin: req.minSE ?? 90,
+    uacSupports: req.supported.includes("timer") || req.require.includes("timer"),
+  };
 }
 
 /** Headers a UAC puts on an INVITE (or a refresh) to ask for a session timer. */
@@ -61,14 +78,24 @@ export function uacRequestHeaders(cfg: SessionTimerConfig, interval = cfg.sessio
 
 /** UAC side of §7.2: the terms the 2xx settled on, or none when the UAS left Session-Expires out. */
 export function termsFrom2xx(res: SipResponse): SessionTimerTerms | undefined {
-  const se = res.sessionExpires;
+  let se: SipResponse["sessionExpires"];
+  try {
+    se = res.sessionExpires;
+  } catch {
+    return undefined; // malformed: treated as absent
+  }
   if (!se) return undefined;
   return { interval: se.seconds, refresher: (se.refresher as Refresher | undefined) ?? "uac" };
 }
 
 /** §7.4: the interval to retry with after a 422 (its Min-SE, never less than what we asked). */
 export function retryIntervalAfter422(res: SipResponse, asked: number): number | undefined {
-  const min = res.minSE;
+  let min: number | undefined;
+  try {
+    min = res.minSE;
+  } catch {
+    return undefined;
+  }
   if (min === undefined || min <= asked) return undefined;
   return min;
 }

@@ -240,8 +240,13 @@ export class UacInvite {
 
   /** RFC 3262 §4: PRACK a reliable 1xx whose RSeq is the first seen or one above the last. */
   private maybePrack(d: Dialog, res: SipResponse): void {
-    if (!res.require.includes("100rel")) return;
-    const rseq = res.rseq;
+    let rseq: number | undefined;
+    try {
+      if (!res.require.includes("100rel")) return;
+      rseq = res.rseq;
+    } catch {
+      return; // a malformed Require/RSeq: treat the 1xx as unreliable
+    }
     if (rseq === undefined) return;
     const fork = this.forks.get(d.state0.remoteTag)!;
     if (fork.lastRSeq !== undefined && rseq !== fork.lastRSeq + 1) return;
