@@ -4,6 +4,7 @@
  *   (a) SIPp UAC requiring 100rel → createUAS: reliable 183, PRACK, 200;
  *   (b) SIPp UAC → createB2BUA → SIPp UAS: BYE from A, BYE from B, CANCEL
  *       before answer (487 to A, CANCEL with Reason to B), 486 passed back,
+ *       B's early media relayed to a caller requiring 100rel (PRACK on A's leg),
  *       re-INVITE relayed;
  *   (d) after each run no dialog and no transaction is left.
  * Ports 25470–25472 belong to this file.
@@ -135,6 +136,13 @@ describe.skipIf(!hasSipp)("SIPp ↔ dialogs and B2BUA", () => {
 
   it("(b) B2BUA: 486 from B is passed to A", async () => {
     const [a, b] = await bridged("uac-busy.xml", "uas-busy.xml");
+    expectOneGoodCall(a, "A");
+    expectOneGoodCall(b, "B");
+    await drained();
+  }, 40_000);
+
+  it("(b) B2BUA: caller requiring 100rel: B's 183 relayed reliably, PRACKed by A, then 200", async () => {
+    const [a, b] = await bridged("uac-100rel.xml", "uas-early-media.xml");
     expectOneGoodCall(a, "A");
     expectOneGoodCall(b, "B");
     await drained();
