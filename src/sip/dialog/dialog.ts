@@ -199,7 +199,8 @@ export class Dialog extends EventEmitter {
         onResponse: (res) => {
           if (res.status < 200 || final) return;
           final = res;
-          if (res.status === 481 || res.status === 408) this.failed(res.status);
+          // A 481 to PRACK means "no such reliable 1xx" (RFC 3262 §3), not a lost dialog.
+          if ((res.status === 481 && method !== "PRACK") || res.status === 408) this.failed(res.status);
           else if (res.status < 300 && method === "UPDATE") this.state0.refreshTarget(res);
           resolve(res);
         },
@@ -274,8 +275,10 @@ export class Dialog extends EventEmitter {
           if (!final) this.failed(408);
         },
         onTerminated: (reason) => {
+          // After a final response the flag is already cleared, and may belong to a glare retry by now.
+          if (final) return;
           this.outInvitePending = false;
-          if (!final) reject(new SipStatusError(reason === "timeout" ? 408 : 503, `re-INVITE ${reason}`));
+          reject(new SipStatusError(reason === "timeout" ? 408 : 503, `re-INVITE ${reason}`));
         },
       });
     });
