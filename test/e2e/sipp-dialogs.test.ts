@@ -148,6 +148,26 @@ describe.skipIf(!hasSipp)("SIPp ↔ dialogs and B2BUA", () => {
     await drained();
   }, 40_000);
 
+  it("(b,d) B2BUA under load: 200 calls at 100/s, SIPp uac → us → SIPp uas, zero failed, nothing left", async () => {
+    const callee = runSipp({ scenario: "uas", localPort: UAS_PORT, calls: 200, timeoutMs: 30_000 });
+    await new Promise((r) => setTimeout(r, 300));
+    const caller = await runSipp({
+      scenario: "uac",
+      remote: `127.0.0.1:${OUR_PORT}`,
+      localPort: UAC_PORT,
+      calls: 200,
+      rate: 100,
+      timeoutMs: 30_000,
+      extra: ["-s", "b2b"],
+    });
+    const b = await callee;
+    expect(caller.stats.successful, caller.errors).toBe(200);
+    expect(caller.stats.failed).toBe(0);
+    expect(b.stats.successful, b.errors).toBe(200);
+    expect(b.stats.failed).toBe(0);
+    await drained();
+  }, 60_000);
+
   it("(b) B2BUA: re-INVITE from A is relayed to B and the answer back", async () => {
     const [a, b] = await bridged("uac-reinvite.xml", "uas-reinvite.xml");
     expectOneGoodCall(a, "A");
