@@ -168,6 +168,33 @@ describe.skipIf(!hasSipp)("SIPp ↔ dialogs and B2BUA", () => {
     await drained();
   }, 60_000);
 
+  it("(b,d) B2BUA with 10 % loss on both SIPp sides: 100 calls, zero failed, nothing left", async () => {
+    const callee = runSipp({
+      scenario: `${SCENARIOS}uas-answer-at-once.xml`,
+      localPort: UAS_PORT,
+      calls: 100,
+      lost: 10,
+      timeoutMs: 60_000,
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    const caller = await runSipp({
+      scenario: "uac",
+      remote: `127.0.0.1:${OUR_PORT}`,
+      localPort: UAC_PORT,
+      calls: 100,
+      rate: 50,
+      lost: 10,
+      timeoutMs: 60_000,
+      extra: ["-s", "b2b"],
+    });
+    const b = await callee;
+    expect(caller.stats.successful, caller.errors).toBe(100);
+    expect(caller.stats.failed).toBe(0);
+    expect(b.stats.failed, b.errors).toBe(0);
+    expect(caller.stats.retransmissions + b.stats.retransmissions).toBeGreaterThan(0);
+    await drained();
+  }, 120_000);
+
   it("(b) B2BUA: re-INVITE from A is relayed to B and the answer back", async () => {
     const [a, b] = await bridged("uac-reinvite.xml", "uas-reinvite.xml");
     expectOneGoodCall(a, "A");
