@@ -5,12 +5,22 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { B2buaOptions } from "../../src/sip/app/b2bua.js";
+import { createResponse } from "../../src/sip/builder.js";
 import type { Dialog } from "../../src/sip/dialog/dialog.js";
 import type { SrfRequest, SrfResponse } from "../../src/sip/dialog/request-response.js";
 import type { UacInvite } from "../../src/sip/dialog/uac-invite.js";
 import type { SipRequest } from "../../src/sip/message.js";
 import type { FakeClock } from "../../src/sip/timers.js";
-import { newClock, type Peer, SDP_A, SDP_B, SDP_C, settle, startPeer } from "../support/dialog-peers.js";
+import {
+  newClock,
+  type Peer,
+  RawPeer,
+  SDP_A,
+  SDP_B,
+  SDP_C,
+  settle,
+  startPeer,
+} from "../support/dialog-peers.js";
 import { waitFor } from "../support/wait.js";
 
 let clock: FakeClock;
@@ -206,5 +216,54 @@ describe("createB2BUA", () => {
     expect(updatesAtC).toBe(1);
     await uac.destroy();
     await drained();
+  });
+
+  it("CANCEL racing B's 200: B gets ACK then BYE, A gets 487, nothing left", async () => {
+    const raw = await RawPeer.start();
+    try {
+      const mm = await startPeer(clock);
+      let err: unknown;
+      mm.srf.invite(async (req, res) => {
+        await mm.srf.createB2BUA(req, res, raw.uri).catch((e) => {
+          err = e;
+        });
+      });
+      let invite: UacInvite | undefined;
+      const outcome = a.srf
+        .createUAC(mm.uri(), { localSdp: SDP_A }, { cbRequest: (_r, inv) => (invite = inv) })
+        .catch((e) => e);
+      const bInvite = await raw.waitForRequest("INVITE");
+      raw.send(createResponse(bInvite, 180, { toTag: "rawB" }), mm.port);
+      await waitFor(() => a.srf.counts().dialogs.early === 1, 1000, "180 at A");
+      invite!.cancel();
+      const cancel = await raw.waitForRequest("CANCEL");
+      // the far end answered before it saw the CANCEL: 200 to the CANCEL and 200 to the INVITE
+      raw.send(createResponse(cancel, 200, { toTag: "rawB" }), mm.port);
+      raw.send(
+        createResponse(bInvite, 200, {
+          toTag: "rawB",
+          headers: [
+            ["Contact", `<${raw.uri}>`],
+            ["Content-Type", "application/sdp"],
+          ],
+          body: SDP_B,
+        }),
+        mm.port,
+      );
+      expect(await outcome).toMatchObject({ status: 487 });
+      await raw.waitForRequest("ACK");
+      const bye = await raw.waitForRequest("BYE");
+      expect(bye.to!.params.tag).toBe("rawB");
+      raw.send(createResponse(bye, 200), mm.port);
+      await waitFor(() => err !== undefined, 1000);
+      expect(err).toMatchObject({ status: 487 });
+      await waitFor(() => mm.srf.counts().dialogs.total === 0, 1000, "no dialog at the B2BUA");
+      clock.advance(64 * 500 + 5000);
+      await settle();
+      expect(mm.stack.counts().total).toBe(0);
+      await mm.stack.close();
+    } finally {
+      raw.close();
+    }
   });
 });
