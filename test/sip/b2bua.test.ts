@@ -266,4 +266,18 @@ describe("createB2BUA", () => {
       raw.close();
     }
   });
+
+  it("takes the server transaction instead of (req, res): createB2BUA(tx, uri, opts)", async () => {
+    const mm = await startPeer(clock);
+    mm.srf.invite(async (req) => {
+      legs = await mm.srf.createB2BUA(req.tx, c.uri("carol"), { proxyRequestHeaders: ["X-Pass"] });
+    });
+    const uac = await a.srf.createUAC(mm.uri(), { localSdp: SDP_A, headers: [["X-Pass", "1"]] });
+    await waitFor(() => legs !== undefined, 1000);
+    expect(cInvites[0]!.header("x-pass")).toBe("1");
+    expect(uac.remote.sdp).toBe(SDP_B);
+    await uac.destroy();
+    await waitFor(() => mm.srf.counts().dialogs.total === 0 && c.srf.counts().dialogs.total === 0, 1000);
+    await mm.stack.close();
+  });
 });

@@ -154,6 +154,19 @@ describe("dialog creation and matching", () => {
     await settle();
   });
 
+  it("createUAS accepts the server transaction itself", async () => {
+    const c2 = await startPeer(clock);
+    let d: Dialog | undefined;
+    c2.srf.invite(async (req) => {
+      d = await c2.srf.createUAS(req.tx, undefined, { localSdp: SDP_C });
+    });
+    const uac = await a.srf.createUAC(c2.uri(), { localSdp: SDP_A });
+    expect(uac.remote.sdp).toBe(SDP_C);
+    await waitFor(() => d !== undefined, 1000);
+    await uac.destroy();
+    await c2.stack.close();
+  });
+
   it("re-INVITE without a modify listener is answered with the current SDP", async () => {
     const { uac } = await call();
     expect(await uac.modify(SDP_C)).toBe(SDP_B);

@@ -78,6 +78,8 @@ export class Srf {
   readonly locals: Record<string, unknown> = {};
   private readonly pipeline = new Pipeline();
   private readonly uasInvites = new WeakMap<SrfRequest, UasInvite>();
+  /** The request object made for each transaction, so a caller may hand us either. */
+  private readonly requests = new WeakMap<AnyServerTransaction, SrfRequest>();
 
   constructor(
     readonly stack: SipStack,
@@ -119,6 +121,7 @@ export class Srf {
 
   private dispatch(tx: AnyServerTransaction): void {
     const req = new SrfRequest(tx);
+    this.requests.set(tx, req);
     let res: SrfResponse;
     if (tx.kind === "invite-server") {
       const uas = new UasInvite(this.layer, req);
@@ -159,7 +162,24 @@ export class Srf {
    * SipStatusError: 422 (session interval too small, answered here), 487
    * (cancelled), 500 (a reliable 1xx never PRACKed).
    */
-  async createUAS(req: SrfRequest, _res: SrfResponse | undefined, opts: UasOptions = {}): Promise<Dialog> {
+  /** The SrfRequest of a server transaction (made on first use when the transaction did not come through us). */
+  requestOf(reqOrTx: SrfRequest | AnyServerTransaction): SrfRequest {
+    if (reqOrTx instanceof SrfRequest) return reqOrTx;
+    let req = this.requests.get(reqOrTx);
+    if (!req) {
+      req = new SrfRequest(reqOrTx);
+      this.requests.set(reqOrTx, req);
+    }
+    return req;
+  }
+
+  async createUAS(
+    reqOrTx: SrfRequest | AnyServerTransaction,
+    _res?: SrfResponse,
+    opts: UasOptions = {},
+  ): Promise<Dialog> {
+    const req = this.requestOf(reqOrTx);
+    if (req.method !== "INVITE") throw new SipStatusError(500, "createUAS needs an INVITE");
     const uas = this.uasOf(req);
     if (uas.failedWith) throw uas.failedWith;
     const neg = negotiateAsUas(req.msg, this.layer.sessionTimer);
@@ -240,10 +260,35 @@ export class Srf {
     req: SrfRequest,
     res: SrfResponse,
     uri: string,
-    opts: B2buaOptions = {},
-    callbacks: B2buaCallbacks = {},
+    opts?: B2buaOptions,
+    callbacks?: B2buaCallbacks,
+  ): Promise<{ uas: Dialog; uac: Dialog }>;
+  createB2BUA(
+    reqOrTx: SrfRequest | AnyServerTransaction,
+    uri: string,
+    opts?: B2buaOptions,
+    callbacks?: B2buaCallbacks,
+  ): Promise<{ uas: Dialog; uac: Dialog }>;
+  createB2BUA(
+    reqOrTx: SrfRequest | AnyServerTransaction,
+    resOrUri: SrfResponse | string,
+    a?: string | B2buaOptions,
+    b?: B2buaOptions | B2buaCallbacks,
+    c?: B2buaCallbacks,
   ): Promise<{ uas: Dialog; uac: Dialog }> {
-    return runB2bua(this, req, res, uri, opts, callbacks);
+    const req = this.requestOf(reqOrTx);
+    if (typeof resOrUri === "string") {
+      const res = new SrfResponse(req.tx);
+      return runB2bua(
+        this,
+        req,
+        res,
+        resOrUri,
+        (a as B2buaOptions | undefined) ?? {},
+        (b as B2buaCallbacks) ?? {},
+      );
+    }
+    return runB2bua(this, req, resOrUri, a as string, (b as B2buaOptions | undefined) ?? {}, c ?? {});
   }
 
   // ---- metrics -------------------------------------------------------------
