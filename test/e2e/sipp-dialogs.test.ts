@@ -34,7 +34,10 @@ describe.skipIf(!hasSipp)("SIPp ↔ dialogs and B2BUA", () => {
   beforeAll(async () => {
     // T1 = 50 ms keeps the drain (64·T1 = 3.2 s) short; SIPp keeps its own 500 ms.
     stack = new SipStack({
-      transports: [{ protocol: "UDP", host: "127.0.0.1", port: OUR_PORT }],
+      transports: [
+        { protocol: "UDP", host: "127.0.0.1", port: OUR_PORT },
+        { protocol: "TCP", host: "127.0.0.1", port: OUR_PORT },
+      ],
       timers: { t1: 50, t2: 4000, t4: 1000 },
     });
     await stack.start();
@@ -47,7 +50,8 @@ describe.skipIf(!hasSipp)("SIPp ↔ dialogs and B2BUA", () => {
         return;
       }
       try {
-        await srf.createB2BUA(req, res, `sip:callee@127.0.0.1:${UAS_PORT}`, {
+        const tcp = user === "b2btcp" ? ";transport=tcp" : "";
+        await srf.createB2BUA(req, res, `sip:callee@127.0.0.1:${UAS_PORT}${tcp}`, {
           proxyRequestHeaders: ["all", "-Authorization"],
         });
       } catch (err) {
@@ -78,21 +82,23 @@ describe.skipIf(!hasSipp)("SIPp ↔ dialogs and B2BUA", () => {
     expect(r.exitCode, who).toBe(0);
   }
 
-  function uac(scenario: string, service: string): Promise<SippResult> {
+  function uac(scenario: string, service: string, transport: "u1" | "t1" = "u1"): Promise<SippResult> {
     return runSipp({
       scenario: `${SCENARIOS}${scenario}`,
       remote: `127.0.0.1:${OUR_PORT}`,
       localPort: UAC_PORT,
+      transport,
       calls: 1,
       timeoutMs: 20_000,
       extra: ["-s", service],
     });
   }
 
-  function uas(scenario: string): Promise<SippResult> {
+  function uas(scenario: string, transport: "u1" | "t1" = "u1"): Promise<SippResult> {
     return runSipp({
       scenario: `${SCENARIOS}${scenario}`,
       localPort: UAS_PORT,
+      transport,
       calls: 1,
       timeoutMs: 20_000,
     });
@@ -118,6 +124,20 @@ describe.skipIf(!hasSipp)("SIPp ↔ dialogs and B2BUA", () => {
     expectOneGoodCall(b, "B");
     await drained();
   }, 40_000);
+
+  it("(b) B2BUA over TCP on both legs: BYE from A, then from B", async () => {
+    for (const [u, b] of [
+      ["uac-basic.xml", "uas-basic.xml"],
+      ["uac-wait-bye.xml", "uas-send-bye.xml"],
+    ] as const) {
+      const callee = uas(b, "t1");
+      await new Promise((r) => setTimeout(r, 300));
+      const caller = await uac(u, "b2btcp", "t1");
+      expectOneGoodCall(caller, "A");
+      expectOneGoodCall(await callee, "B");
+      await drained();
+    }
+  }, 60_000);
 
   it("(b) B2BUA: call with BYE from B", async () => {
     const [a, b] = await bridged("uac-wait-bye.xml", "uas-send-bye.xml");
