@@ -200,7 +200,12 @@ describe.skipIf(!hasSipp)("SIPp ↔ dialogs and B2BUA", () => {
 /**
  * With loss, our T1 must not be far below SIPp's (500 ms): a Timer J of
  * 64·T1 shorter than SIPp's retransmission span would meet a late BYE
- * retransmission with 481. T1 = 250 ms keeps the drain at 16 s.
+ * retransmission with 481. And SIPp's built-in uac takes *any* 200 as the
+ * answer to its BYE: when its ACK and BYE are both lost, a retransmitted 2xx
+ * to the INVITE "completes" the call on SIPp's side while our dialog waits
+ * for an ACK, then BYEs at 64·T1 (SIPp logs "Dead call"). Frequent 2xx
+ * retransmissions (small T1) make that likelier. T1 = 250 ms keeps the drain
+ * at 16 s.
  */
 describe.skipIf(!hasSipp)("SIPp ↔ B2BUA with packet loss", () => {
   let stack: SipStack;
