@@ -6,6 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Dialog } from "../../src/sip/dialog/dialog.js";
 import type { SrfRequest, SrfResponse } from "../../src/sip/dialog/request-response.js";
+import { isHoldOffer } from "../../src/sip/dialog/sdp-hold.js";
 import type { FakeClock } from "../../src/sip/timers.js";
 import { newClock, type Peer, SDP_A, SDP_B, SDP_C, settle, startPeer } from "../support/dialog-peers.js";
 import { waitFor } from "../support/wait.js";
@@ -165,6 +166,21 @@ describe("dialog creation and matching", () => {
     await waitFor(() => d !== undefined, 1000);
     await uac.destroy();
     await c2.stack.close();
+  });
+
+  it("hold and unhold events from the direction of a re-INVITE's offer", async () => {
+    const { uac, uas } = await call();
+    const events: string[] = [];
+    uas.on("hold", () => events.push("hold"));
+    uas.on("unhold", () => events.push("unhold"));
+    await uac.modify(`${SDP_A}a=sendonly\r\n`);
+    expect(uas.onHold).toBe(true);
+    await uac.modify(`${SDP_A}a=sendonly\r\n`); // still held: no second event
+    await uac.modify(SDP_A);
+    expect(events).toEqual(["hold", "unhold"]);
+    expect(isHoldOffer(SDP_A.replace("c=IN IP4 127.0.0.1", "c=IN IP4 0.0.0.0"))).toBe(true);
+    expect(isHoldOffer(`${SDP_A}a=inactive\r\n`)).toBe(true);
+    expect(isHoldOffer(`v=0\r\na=sendonly\r\nm=audio 1 RTP/AVP 0\r\na=sendrecv\r\n`)).toBe(false);
   });
 
   it("re-INVITE without a modify listener is answered with the current SDP", async () => {

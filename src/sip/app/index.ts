@@ -6,6 +6,7 @@ export { type DialogRole, DialogState, dialogId } from "../dialog/dialog-state.j
 export * from "../dialog/errors.js";
 export { glareRetryDelayMs } from "../dialog/glare.js";
 export * from "../dialog/request-response.js";
+export { isHoldOffer } from "../dialog/sdp-hold.js";
 export * from "../dialog/session-timer.js";
 export { type UacCallbacks, UacInvite, type UacInviteOptions } from "../dialog/uac-invite.js";
 export { UasInvite } from "../dialog/uas-invite.js";

@@ -11,6 +11,7 @@
  * | `info`, `refer`, `notify`, `options`, `message` (req, res) | those requests (without a listener: 200; REFER 403) |
  * | `ack` (ack) | the ACK for our 2xx arrived |
  * | `refresh` | a session-timer refresh succeeded (either side) |
+ * | `hold`, `unhold` | a re-INVITE's offer put the call on hold (sendonly/inactive/0.0.0.0) or took it off |
  *
  * In-dialog rules handled here: remote CSeq (500 when lower), glare (491 /
  * 500 + Retry-After, RFC 3261 §14), target refresh, session timers (RFC 4028).
@@ -27,6 +28,7 @@ import type { DialogRole, DialogState } from "./dialog-state.js";
 import { SipStatusError } from "./errors.js";
 import { glareRetryDelayMs } from "./glare.js";
 import { type SendOptions, SrfRequest, SrfResponse, toHeaderList } from "./request-response.js";
+import { isHoldOffer } from "./sdp-hold.js";
 import {
   negotiateAsUas,
   SessionTimer,
@@ -90,6 +92,8 @@ export class Dialog extends EventEmitter {
   peer: Endpoint | undefined;
   /** Whether the peer said it accepts UPDATE (Allow), so refreshes can use it. */
   peerAllowsUpdate = false;
+  /** True while the peer holds the call (its last offer was sendonly/inactive). */
+  onHold = false;
   /** Hook for PRACK in an early UAS dialog (set by the UAS INVITE logic). */
   onPrack: ((req: SrfRequest, res: SrfResponse) => void) | undefined;
 
@@ -422,7 +426,10 @@ export class Dialog extends EventEmitter {
     }
     this.inInvitePending = true;
     this.state0.refreshTarget(req.msg);
-    if (req.msg.body.length > 0) this.remote.sdp = req.body;
+    if (req.msg.body.length > 0) {
+      this.remote.sdp = req.body;
+      this.noteHold(req.body);
+    }
     const seq = req.msg.cseq!.seq;
     const wrapped = this.wrapFinal(res, neg.kind === "accept" ? neg.responseHeaders : [], (status) => {
       this.inInvitePending = false;
@@ -460,6 +467,14 @@ export class Dialog extends EventEmitter {
     });
     if (this.listenerCount("update") > 0) this.emitSafely("update", req, wrapped);
     else wrapped.send(200, hasOffer ? { body: this.local.sdp } : {});
+  }
+
+  /** `hold` / `unhold` when an offer from the peer changes the direction (emitted before `modify`). */
+  private noteHold(offer: string): void {
+    const held = isHoldOffer(offer);
+    if (held === this.onHold) return;
+    this.onHold = held;
+    this.emit(held ? "hold" : "unhold");
   }
 
   /** A response object that adds `extra` to 2xx and tells `onFinal` the final status once. */
