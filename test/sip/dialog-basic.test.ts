@@ -168,6 +168,17 @@ describe("dialog creation and matching", () => {
     await c2.stack.close();
   });
 
+  it("close() hangs up live dialogs with BYE and leaves none", async () => {
+    const { uas } = await call();
+    let reason = "";
+    uas.on("destroy", (i: { reason: string }) => {
+      reason = i.reason;
+    });
+    await a.srf.close(1000);
+    expect(a.srf.counts().dialogs.total).toBe(0);
+    await waitFor(() => reason === "bye", 1000);
+  });
+
   it("hold and unhold events from the direction of a re-INVITE's offer", async () => {
     const { uac, uas } = await call();
     const events: string[] = [];

@@ -291,6 +291,27 @@ export class Srf {
     return runB2bua(this, req, resOrUri, a as string, (b as B2buaOptions | undefined) ?? {}, c ?? {});
   }
 
+  // ---- shutdown ------------------------------------------------------------
+
+  /**
+   * Hangs up every confirmed dialog (BYE, waited for at most `graceMs`), drops
+   * the rest without signalling, and closes the stack.
+   */
+  async close(graceMs = 2000): Promise<void> {
+    const byes = this.layer
+      .all()
+      .filter((d) => d.state === "confirmed")
+      .map((d) => d.destroy().catch(() => {}));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const grace = new Promise<void>((r) => {
+      timer = setTimeout(r, graceMs);
+    });
+    await Promise.race([Promise.all(byes), grace]);
+    clearTimeout(timer);
+    this.layer.clear();
+    await this.stack.close();
+  }
+
   // ---- metrics -------------------------------------------------------------
 
   counts(): { dialogs: DialogCounts; transactions: StackCounts } {
