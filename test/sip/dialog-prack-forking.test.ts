@@ -84,6 +84,26 @@ describe("PRACK / 100rel", () => {
     await waitFor(() => b.srf.counts().dialogs.total === 0, 1000);
   });
 
+  it("late offer: our offer in a reliable 183, the answer in the PRACK (RFC 3262 §5)", async () => {
+    let uas: Dialog | undefined;
+    b.srf.invite(async (req, res) => {
+      expect(req.body).toBe("");
+      res.send(183, { body: SDP_B });
+      uas = await b.srf.createUAS(req, res, { localSdp: SDP_B });
+    });
+    const uac = await a.srf.createUAC(
+      b.uri(),
+      { prackSdp: () => SDP_A },
+      {
+        cbProvisional: (r) => expect(r.body.toString()).toBe(SDP_B),
+      },
+    );
+    await waitFor(() => uas !== undefined, 1000);
+    expect(uas!.remote.sdp).toBe(SDP_A);
+    expect(uac.remote.sdp).toBe(SDP_B);
+    await uac.destroy();
+  });
+
   it("does not send reliably when the UAC does not support 100rel", async () => {
     b.srf.invite(async (req, res) => {
       res.send(180);

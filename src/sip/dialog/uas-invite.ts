@@ -204,11 +204,14 @@ export class UasInvite {
       return;
     }
     this.clearPending();
-    const offer = req.msg.body.length > 0 ? req.body : undefined;
-    if (offer !== undefined && this.dialog) {
-      this.dialog.remote.sdp = offer;
-      const answer = this.prackAnswer?.(offer) ?? this.dialog.local.sdp;
-      res.send(200, { body: answer });
+    const sdp = req.msg.body.length > 0 ? req.body : undefined;
+    if (sdp !== undefined && this.dialog) {
+      this.dialog.remote.sdp = sdp;
+      // RFC 3262 §5: after our offer in the 1xx (the INVITE had none) the PRACK carries the answer;
+      // otherwise an SDP in the PRACK is a new offer that its 200 answers.
+      const isAnswer = this.tx.request.body.length === 0 && p.res.body.length > 0;
+      if (isAnswer) res.send(200);
+      else res.send(200, { body: this.prackAnswer?.(sdp) ?? this.dialog.local.sdp });
     } else res.send(200);
     p.resolve();
   }
