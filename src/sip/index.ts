@@ -1,4 +1,7 @@
 /** The SIP stack: what the rest of the gateway imports from src/sip. */
+
+// Dialogs (RFC 3261 §12–15, RFC 3262, RFC 3311, RFC 4028) and the application API (createUAS/createUAC/createB2BUA)
+export * from "./app/index.js";
 export * from "./builder.js";
 export * from "./describe.js";
 export * from "./digest.js";
