@@ -3,6 +3,7 @@
 // src/cli/ and registers itself here; this file only wires them together.
 import { Command } from "commander";
 import { registerAgentCommands } from "./cli/agent-commands.js";
+import { registerConfigCommands } from "./cli/config-commands.js";
 import { EXIT_USAGE } from "./cli/exit-codes.js";
 import { registerSipCommands } from "./cli/sip-commands.js";
 import { registerStartCommand } from "./cli/start-command.js";
@@ -16,6 +17,7 @@ program
   .configureOutput({ outputError: (str, write) => write(str) });
 
 registerStartCommand(program);
+registerConfigCommands(program);
 registerSipCommands(program);
 registerAgentCommands(program);
 

@@ -2,7 +2,11 @@ import { resolve } from "node:path";
 import { type Command, InvalidArgumentError } from "commander";
 import pino from "pino";
 import { startGatewayAgent } from "../agent/gateway-agent.js";
+import { ConfigError, DEFAULT_CONFIG_FILE, type GatewayConfig, loadConfig } from "../config/index.js";
 import { startHttpServer } from "../ops/http-server.js";
+import { GatewayMetrics } from "../ops/metrics.js";
+import { reportConfigError } from "./config-commands.js";
+import { EXIT_INVALID } from "./exit-codes.js";
 
 export interface HostPort {
   host: string;
@@ -46,11 +50,16 @@ export function registerStartCommand(program: Command): void {
   program
     .command("start")
     .description("start the gateway with embedded defaults")
-    .option("--config <file>", "YAML configuration file")
-    .option("--http <host:port>", "HTTP listener (health, DID document, DSIP WebSocket)", parseHostPort, {
-      host: "127.0.0.1",
-      port: 8080,
-    })
+    .option("--config <file>", "YAML configuration file (default: config/default.yaml)")
+    .option(
+      "--http <host:port>",
+      "HTTP listener (health, DID document, DSIP WebSocket); overrides http.listen",
+      parseHostPort,
+      {
+        host: "127.0.0.1",
+        port: 8080,
+      },
+    )
     .option("--data-dir <dir>", "where the gateway key and the relay database live", "./data")
     .option("--did <did>", "the gateway's did:web (default: did:web:localhost%3A<port> on loopback)")
     .option("--public-url <url>", "the DSIP WebSocket URL published in the DID document")
@@ -61,9 +70,20 @@ export function registerStartCommand(program: Command): void {
       [],
     )
     .option("--push-webhook <url>", "POST {relay, envelope_id} here when an envelope is stored")
-    .action(async (opts: StartOptions) => {
-      const logger = pino({ name: "dsip-gateway" }, pino.destination(2));
-      const { host, port } = opts.http;
+    .action(async (opts: StartOptions, command: Command) => {
+      const configFile = opts.config ?? DEFAULT_CONFIG_FILE;
+      let config: GatewayConfig;
+      try {
+        config = loadConfig(configFile);
+      } catch (err) {
+        if (!(err instanceof ConfigError)) throw err;
+        reportConfigError(err);
+        process.exitCode = EXIT_INVALID;
+        return;
+      }
+      const logger = pino({ name: "dsip-gateway", level: config.logging.level }, pino.destination(2));
+      // An explicit --http wins over the file; otherwise the file (or its env override) decides.
+      const { host, port } = command.getOptionValueSource("http") === "cli" ? opts.http : config.http.listen;
       const did = opts.did ?? defaultDid(host, port);
       const urlHost = host.includes(":") ? `[${host}]` : host;
       const publicUrl = opts.publicUrl ?? `ws://${urlHost}:${port}/dsip`;
@@ -76,7 +96,12 @@ export function registerStartCommand(program: Command): void {
         web: { allowPrivateAddresses: opts.allowPrivate },
         ...(opts.pushWebhook ? { pushWebhook: opts.pushWebhook } : {}),
       });
-      const http = await startHttpServer(host, port, agent);
+      const metrics = new GatewayMetrics();
+      let stopping = false;
+      const http = await startHttpServer(host, port, agent, {
+        metrics,
+        readiness: () => (stopping ? { ready: false, reason: "stopping" } : { ready: true }),
+      });
       const base = `http://${urlHost}:${http.address.port}`;
       process.stdout.write(
         [
@@ -84,15 +109,17 @@ export function registerStartCommand(program: Command): void {
           `gateway DID: ${agent.identity.did}`,
           `listening on ${base}`,
           `  GET ${base}/healthz`,
+          `  GET ${base}/readyz`,
+          `  GET ${base}/metrics`,
           `  GET ${base}/.well-known/did.json`,
           `  WS  ws://${urlHost}:${http.address.port}/dsip  (DSIP: DID-Auth, routing, relay)`,
           `data dir: ${dataDir} (gateway-key.json, relay.sqlite)`,
+          `config: ${configFile} (${config.trunks.length} trunks, ${config.routes.length} routes)`,
           "also available: the SIP message layer (try: dsip-gateway sip parse FILE)",
           "",
         ].join("\n"),
       );
       logger.info({ did: agent.identity.did, http: `${host}:${http.address.port}` }, "gateway started");
-      let stopping = false;
       const stop = async (signal: string) => {
         if (stopping) return;
         stopping = true;

@@ -1,10 +1,21 @@
 /**
- * The gateway's HTTP listener: health, the gateway's own DID document and the
- * DSIP WebSocket endpoint (upgrade on /dsip).
+ * The gateway's HTTP listener: health and readiness, Prometheus metrics, the
+ * gateway's own DID document and the DSIP WebSocket endpoint (upgrade on /dsip).
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { GatewayAgent } from "../agent/gateway-agent.js";
+import type { GatewayMetrics } from "./metrics.js";
+
+/** What /readyz reports: whether a load balancer should send new calls here. */
+export type Readiness = { ready: true } | { ready: false; reason: string };
+
+export interface OpsEndpoints {
+  /** Served on /metrics when given. */
+  metrics?: GatewayMetrics;
+  /** Asked on every /readyz; default: ready while the listener is up. */
+  readiness?: () => Readiness;
+}
 
 export interface HttpListener {
   server: Server;
@@ -16,6 +27,7 @@ export async function startHttpServer(
   host: string,
   port: number,
   agent: GatewayAgent,
+  ops: OpsEndpoints = {},
 ): Promise<HttpListener> {
   const didJson = JSON.stringify(agent.document, null, 2);
   const server = createServer((req, res) => {
@@ -31,6 +43,24 @@ export async function startHttpServer(
           did: agent.identity.did,
           connections: agent.server.connectionCount,
         }),
+      );
+      return;
+    }
+    if (path === "/readyz") {
+      // /healthz says the process lives; /readyz says it takes calls (false while draining on SIGTERM).
+      const r = ops.readiness?.() ?? { ready: true };
+      res
+        .writeHead(r.ready ? 200 : 503, { "content-type": "application/json" })
+        .end(JSON.stringify(r.ready ? { status: "ready" } : { status: "not ready", reason: r.reason }));
+      return;
+    }
+    if (path === "/metrics" && ops.metrics) {
+      ops.metrics.render().then(
+        ({ contentType, body }) => res.writeHead(200, { "content-type": contentType }).end(body),
+        (err: unknown) =>
+          res
+            .writeHead(500, { "content-type": "text/plain" })
+            .end(`metrics failed: ${(err as Error).message}\n`),
       );
       return;
     }

@@ -4,6 +4,7 @@
 export * from "./app/index.js";
 export * from "./builder.js";
 export * from "./describe.js";
+export * from "./digest.js";
 export * from "./errors.js";
 export { formatParams, type Params, quoteString, unquote } from "./grammar.js";
 export { canonicalHeaderName, headerKey } from "./header-names.js";

@@ -1,0 +1,469 @@
+/**
+ * The gateway's configuration: its zod schema, the checks that need more than
+ * one key (routes naming trunks, national numbers needing a country), and the
+ * compiled, typed form the rest of the gateway reads. Every problem becomes a
+ * `ConfigIssue` naming the key path and saying how to fix it.
+ */
+import { isIP } from "node:net";
+import { isSupportedCountry } from "libphonenumber-js/max";
+import { z } from "zod";
+
+export interface ConfigIssue {
+  /** Key path as written in YAML terms, e.g. `trunks[0].address`; "" for the file itself. */
+  path: string;
+  message: string;
+}
+
+/** Thrown by `loadConfig`/`parseConfig`; lists every problem found, not just the first. */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+  constructor(
+    readonly issues: ConfigIssue[],
+    readonly source = "configuration",
+  ) {
+    super(`${source}: ${issues.length} error(s)\n${issues.map((i) => `  ${formatIssue(i)}`).join("\n")}`);
+  }
+}
+
+export function formatIssue(issue: ConfigIssue): string {
+  return issue.path ? `${issue.path}: ${issue.message}` : issue.message;
+}
+
+export type SipTransport = "udp" | "tcp" | "tls" | "ws" | "wss";
+const TRANSPORTS = ["udp", "tcp", "tls", "ws", "wss"] as const;
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+// ------------------------------------------------------------ value parsers
+
+const HOSTNAME =
+  /^(?=.{1,253}$)[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*\.?$/;
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+/** "host:port", "[v6]:port"; host an IP literal or a DNS name. */
+export function parseHostPortValue(value: string): HostPort | undefined {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):([0-9]{1,5})$/.exec(value);
+  if (!m) return undefined;
+  const port = Number(m[3]);
+  const host = m[1] ?? m[2]!;
+  if (port < 1 || port > 65535) return undefined;
+  if (m[1] !== undefined ? isIP(host) !== 6 : isIP(host) !== 4 && !HOSTNAME.test(host)) return undefined;
+  return { host, port };
+}
+
+export interface ListenAddress extends HostPort {
+  transport: SipTransport;
+}
+
+function parseListen(value: string): ListenAddress | undefined {
+  const colon = value.indexOf(":");
+  const transport = value.slice(0, colon).toLowerCase();
+  if (colon < 0 || !(TRANSPORTS as readonly string[]).includes(transport)) return undefined;
+  const hp = parseHostPortValue(value.slice(colon + 1));
+  return hp && { transport: transport as SipTransport, ...hp };
+}
+
+/** A trunk's address: host:port, or a DNS name (port and transport then come from RFC 3263). */
+export interface TrunkAddress {
+  host: string;
+  port?: number | undefined;
+}
+
+function parseTrunkAddress(value: string): TrunkAddress | undefined {
+  const hp = parseHostPortValue(value);
+  if (hp) return hp;
+  if (isIP(value) === 4) return { host: value };
+  const v6 = /^\[([0-9a-fA-F:.]+)\]$/.exec(value);
+  if (v6 && isIP(v6[1]!) === 6) return { host: v6[1]! };
+  if (HOSTNAME.test(value) && isIP(value) === 0) return { host: value };
+  return undefined;
+}
+
+export interface Cidr {
+  address: string;
+  prefix: number;
+  family: "ipv4" | "ipv6";
+}
+
+export function parseCidr(value: string): Cidr | undefined {
+  const slash = value.indexOf("/");
+  const address = slash < 0 ? value : value.slice(0, slash);
+  const version = isIP(address);
+  if (version === 0) return undefined;
+  const max = version === 4 ? 32 : 128;
+  const prefixText = slash < 0 ? String(max) : value.slice(slash + 1);
+  if (!/^[0-9]{1,3}$/.test(prefixText)) return undefined;
+  const prefix = Number(prefixText);
+  if (prefix > max) return undefined;
+  return { address, prefix, family: version === 4 ? "ipv4" : "ipv6" };
+}
+
+// ------------------------------------------------------------ schema
+
+/** A string checked by `check`; the message says what was expected and gives an example. */
+function formatted(check: (v: string) => boolean, expectation: string) {
+  return z.string({ error: `expected a string: ${expectation}` }).refine(check, { error: expectation });
+}
+
+const listenString = formatted(
+  (v) => parseListen(v) !== undefined,
+  'expected "transport:host:port" with transport udp, tcp, tls, ws or wss — e.g. "udp:127.0.0.1:5060"',
+);
+const httpListen = formatted(
+  (v) => parseHostPortValue(v) !== undefined,
+  'expected "host:port" — e.g. "127.0.0.1:8080"',
+);
+const cidrString = formatted(
+  (v) => parseCidr(v) !== undefined,
+  'expected an IP address or CIDR block — e.g. "192.0.2.0/24" or "2001:db8::/32"',
+);
+const countryString = formatted(
+  (v) => isSupportedCountry(v),
+  'expected an ISO 3166-1 alpha-2 country code in capitals — e.g. "US", "FR"',
+);
+const positiveInt = (what: string) =>
+  z
+    .number({ error: `expected a whole number of ${what} ≥ 1, or remove the key for no limit` })
+    .int({ error: `expected a whole number of ${what} — e.g. 100` })
+    .min(1, { error: `expected at least 1 ${what}; remove the key for no limit` });
+const positiveRate = z
+  .number({ error: "expected calls per second (> 0), or remove the key for no limit" })
+  .positive({ error: "expected a rate above 0 — e.g. 10 or 0.5; remove the key for no limit" });
+
+const numbersSchema = z.strictObject({
+  format: z.enum(["e164", "national"], { error: 'expected "e164" or "national"' }).optional(),
+  defaultCountry: countryString.optional(),
+});
+
+const limitsSchema = z.strictObject({
+  maxCalls: positiveInt("concurrent calls").optional(),
+  callsPerSecond: positiveRate.optional(),
+});
+
+const digestCredentials = z.strictObject({
+  username: z
+    .string({ error: "expected the digest user name as a string" })
+    .min(1, { error: "must not be empty" }),
+  password: z
+    .string({ error: "expected the digest password as a string" })
+    .min(1, { error: "must not be empty" }),
+  realm: z
+    .string({ error: "expected the digest realm as a string" })
+    .min(1, { error: "must not be empty" })
+    .optional(),
+});
+
+const trunkSchema = z.strictObject({
+  name: z.string({ error: 'expected a trunk name — e.g. "carrier-a"' }).regex(/^[A-Za-z0-9._-]{1,64}$/, {
+    error: 'use letters, digits, ".", "_" or "-" (at most 64) — e.g. "carrier-a"',
+  }),
+  address: formatted(
+    (v) => parseTrunkAddress(v) !== undefined,
+    'expected "host:port" or a DNS name — e.g. "127.0.0.1:5080" or "sip.carrier.example"',
+  ),
+  transport: z.enum(TRANSPORTS, { error: 'expected "udp", "tcp", "tls", "ws" or "wss"' }).default("udp"),
+  inbound: z
+    .strictObject({
+      acl: z
+        .array(cidrString, { error: 'expected a list of CIDR blocks — e.g. ["192.0.2.0/24"]' })
+        .optional(),
+      auth: digestCredentials.optional(),
+    })
+    .default({}),
+  outbound: z.strictObject({ auth: digestCredentials.optional() }).default({}),
+  numbers: numbersSchema.default({}),
+  headers: z
+    .strictObject({
+      trustPai: z.boolean({ error: "expected true or false" }).default(false),
+      stripPrivacy: z.boolean({ error: "expected true or false" }).default(false),
+      topologyHiding: z.boolean({ error: "expected true or false" }).default(true),
+    })
+    .default({ trustPai: false, stripPrivacy: false, topologyHiding: true }),
+  limits: limitsSchema.default({}),
+});
+
+const targetString = z
+  .string({ error: 'expected "trunk:NAME" — e.g. "trunk:carrier-a"' })
+  .regex(/^trunk:.+$/, { error: 'expected "trunk:NAME" — e.g. "trunk:carrier-a"' });
+
+const routeSchema = z.strictObject({
+  match: z.string({ error: 'expected a regular expression as a string — e.g. "^\\+1[0-9]{10}$"' }),
+  to: z.union([targetString, z.array(targetString).min(1, { error: "list at least one target" })], {
+    error: 'expected "trunk:NAME" or a list of them in failover order — e.g. ["trunk:a", "trunk:b"]',
+  }),
+  description: z.string().optional(),
+});
+
+const pathOrNull = z.union([z.string().min(1), z.null()], {
+  error: "expected a file path, or null to turn this store off",
+});
+
+export const configSchema = z.strictObject({
+  sip: z
+    .strictObject({
+      listen: z
+        .array(listenString, { error: 'expected a list — e.g. ["udp:127.0.0.1:5060"]' })
+        .min(1, { error: 'list at least one address — e.g. ["udp:127.0.0.1:5060"]' })
+        .default(["udp:127.0.0.1:5060", "tcp:127.0.0.1:5060"]),
+    })
+    .default({ listen: ["udp:127.0.0.1:5060", "tcp:127.0.0.1:5060"] }),
+  http: z
+    .strictObject({ listen: httpListen.default("127.0.0.1:8080") })
+    .default({ listen: "127.0.0.1:8080" }),
+  numbers: numbersSchema.default({}),
+  trunks: z.array(trunkSchema, { error: "expected a list of trunks" }).default([]),
+  routes: z.array(routeSchema, { error: "expected a list of routes" }).default([]),
+  limits: limitsSchema.default({}),
+  emergency: z
+    .strictObject({
+      numbers: z
+        .array(
+          z.string({ error: 'expected a dial string — e.g. "911"' }).regex(/^\+?[0-9*#]{1,15}$/, {
+            error: 'expected digits only — e.g. "911" or "112"',
+          }),
+          { error: 'expected a list — e.g. ["911", "112"]' },
+        )
+        .default(["911", "112"]),
+    })
+    .default({ numbers: ["911", "112"] }),
+  cdr: z
+    .strictObject({
+      sqlite: pathOrNull.default("./data/cdr.sqlite"),
+      jsonl: pathOrNull.default("./data/cdr.jsonl"),
+    })
+    .default({ sqlite: "./data/cdr.sqlite", jsonl: "./data/cdr.jsonl" }),
+  logging: z
+    .strictObject({
+      level: z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(", ")}` }).default("info"),
+    })
+    .default({ level: "info" }),
+});
+
+export type RawConfig = z.infer<typeof configSchema>;
+
+// ------------------------------------------------------------ compiled form
+
+export interface NumberFormat {
+  format: "e164" | "national";
+  defaultCountry?: string | undefined;
+}
+
+export interface DigestCredentialsConfig {
+  username: string;
+  password: string;
+  realm?: string | undefined;
+}
+
+export interface Limits {
+  maxCalls?: number | undefined;
+  callsPerSecond?: number | undefined;
+}
+
+export interface TrunkConfig {
+  name: string;
+  address: TrunkAddress;
+  /** As written, for logs. */
+  addressText: string;
+  transport: SipTransport;
+  inbound: { acl: Cidr[]; auth?: DigestCredentialsConfig | undefined };
+  outbound: { auth?: DigestCredentialsConfig | undefined };
+  numbers: NumberFormat;
+  headers: { trustPai: boolean; stripPrivacy: boolean; topologyHiding: boolean };
+  limits: Limits;
+}
+
+export interface RouteConfig {
+  /** As written. */
+  match: string;
+  /** Compiled to match the whole normalised number. */
+  regex: RegExp;
+  /** Trunk names in failover order. */
+  targets: string[];
+  description?: string | undefined;
+}
+
+export interface GatewayConfig {
+  sip: { listen: ListenAddress[] };
+  http: { listen: HostPort };
+  numbers: NumberFormat;
+  trunks: TrunkConfig[];
+  routes: RouteConfig[];
+  limits: Limits;
+  emergency: { numbers: string[] };
+  cdr: { sqlite: string | null; jsonl: string | null };
+  logging: { level: LogLevel };
+}
+
+function zodPath(path: readonly PropertyKey[]): string {
+  let out = "";
+  for (const p of path) out += typeof p === "number" ? `[${p}]` : out ? `.${String(p)}` : String(p);
+  return out;
+}
+
+function zodIssues(error: z.ZodError): ConfigIssue[] {
+  return error.issues.flatMap((issue): ConfigIssue[] => {
+    if (issue.code === "unrecognized_keys") {
+      return issue.keys.map((key) => ({
+        path: zodPath([...issue.path, key]),
+        message: "unknown key — remove it or check its spelling (see docs/configuration.md)",
+      }));
+    }
+    if (issue.code === "invalid_union") {
+      // Our unions carry one message for the whole union; the branch errors would only repeat it.
+      return [{ path: zodPath(issue.path), message: issue.message }];
+    }
+    return [{ path: zodPath(issue.path), message: issue.message }];
+  });
+}
+
+function compileRoute(match: string): RegExp | string {
+  try {
+    // Anchored: "911" must not match "19115". The u flag makes bad escapes errors, not literals.
+    return new RegExp(`^(?:${match})$`, "u");
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+/**
+ * Validates a parsed YAML document (already merged with environment overrides)
+ * and compiles it. Throws `ConfigError` listing every problem.
+ */
+export function compileConfig(input: unknown, source = "configuration"): GatewayConfig {
+  if (input !== undefined && input !== null && asRecord(input) === undefined)
+    throw new ConfigError(crossCheckRaw(input), source);
+  const parsed = configSchema.safeParse(input ?? {});
+  const issues: ConfigIssue[] = parsed.success ? [] : zodIssues(parsed.error);
+  if (!parsed.success) {
+    // Still check what can be checked on the raw document, so one run lists every error.
+    issues.push(...crossCheckRaw(input));
+    throw new ConfigError(dedupe(issues), source);
+  }
+  const raw = parsed.data;
+  issues.push(...crossCheckRaw(raw));
+  if (issues.length > 0) throw new ConfigError(dedupe(issues), source);
+
+  const numbers = (
+    n: { format?: "e164" | "national" | undefined; defaultCountry?: string | undefined },
+    fallback?: NumberFormat,
+  ): NumberFormat => ({
+    format: n.format ?? fallback?.format ?? "e164",
+    defaultCountry: n.defaultCountry ?? fallback?.defaultCountry,
+  });
+  const globalNumbers = numbers(raw.numbers);
+  return {
+    sip: { listen: raw.sip.listen.map((l) => parseListen(l)!) },
+    http: { listen: parseHostPortValue(raw.http.listen)! },
+    numbers: globalNumbers,
+    trunks: raw.trunks.map((t) => ({
+      name: t.name,
+      address: parseTrunkAddress(t.address)!,
+      addressText: t.address,
+      transport: t.transport,
+      inbound: { acl: (t.inbound.acl ?? []).map((c) => parseCidr(c)!), auth: t.inbound.auth },
+      outbound: { auth: t.outbound.auth },
+      numbers: numbers(t.numbers, globalNumbers),
+      headers: t.headers,
+      limits: t.limits,
+    })),
+    routes: raw.routes.map((r) => ({
+      match: r.match,
+      regex: compileRoute(r.match) as RegExp,
+      targets: (Array.isArray(r.to) ? r.to : [r.to]).map((t) => t.slice("trunk:".length)),
+      description: r.description,
+    })),
+    limits: raw.limits,
+    emergency: raw.emergency,
+    cdr: raw.cdr,
+    logging: raw.logging,
+  };
+}
+
+function dedupe(issues: ConfigIssue[]): ConfigIssue[] {
+  const seen = new Set<string>();
+  return issues.filter((i) => {
+    const key = formatIssue(i);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function asRecord(v: unknown): Record<string, unknown> | undefined {
+  return v !== null && typeof v === "object" && !Array.isArray(v)
+    ? (v as Record<string, unknown>)
+    : undefined;
+}
+
+/** Checks across keys, tolerant of a document that failed the schema elsewhere. */
+function crossCheckRaw(input: unknown): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const root = asRecord(input);
+  if (!root) {
+    if (input !== undefined && input !== null)
+      issues.push({
+        path: "",
+        message: "expected a YAML mapping at the top level (sip:, http:, trunks:, routes: …)",
+      });
+    return issues;
+  }
+  const checkNumbers = (n: unknown, path: string, inherited?: unknown) => {
+    const r = asRecord(n);
+    const format = r?.format ?? asRecord(inherited)?.format;
+    const country = r?.defaultCountry ?? asRecord(inherited)?.defaultCountry;
+    if (format === "national" && country === undefined)
+      issues.push({
+        path: `${path}.defaultCountry`,
+        message: 'required when format is "national" — e.g. defaultCountry: "US"',
+      });
+  };
+  checkNumbers(root.numbers, "numbers");
+  const names = new Map<string, number>();
+  const trunks = Array.isArray(root.trunks) ? root.trunks : [];
+  trunks.forEach((t, i) => {
+    const trunk = asRecord(t);
+    if (!trunk) return;
+    if (typeof trunk.name === "string") {
+      const first = names.get(trunk.name);
+      if (first !== undefined)
+        issues.push({
+          path: `trunks[${i}].name`,
+          message: `"${trunk.name}" is already the name of trunks[${first}] — give each trunk its own name`,
+        });
+      else names.set(trunk.name, i);
+    }
+    if (trunk.numbers !== undefined) checkNumbers(trunk.numbers, `trunks[${i}].numbers`, root.numbers);
+  });
+  const routes = Array.isArray(root.routes) ? root.routes : [];
+  routes.forEach((r, i) => {
+    const route = asRecord(r);
+    if (!route) return;
+    if (typeof route.match === "string") {
+      const compiled = compileRoute(route.match);
+      if (typeof compiled === "string")
+        issues.push({
+          path: `routes[${i}].match`,
+          message: `invalid regular expression (${compiled}) — escape special characters, e.g. "^\\\\+1[0-9]{10}$"`,
+        });
+    }
+    const targets = typeof route.to === "string" ? [route.to] : Array.isArray(route.to) ? route.to : [];
+    targets.forEach((target, j) => {
+      if (typeof target !== "string" || !target.startsWith("trunk:")) return;
+      const name = target.slice("trunk:".length);
+      if (!names.has(name)) {
+        const known = [...names.keys()];
+        issues.push({
+          path: Array.isArray(route.to) ? `routes[${i}].to[${j}]` : `routes[${i}].to`,
+          message: `unknown trunk "${name}" — define it under trunks${
+            known.length ? ` or use one of: ${known.map((k) => `trunk:${k}`).join(", ")}` : ""
+          }`,
+        });
+      }
+    });
+  });
+  return issues;
+}
