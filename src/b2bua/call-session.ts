@@ -15,9 +15,9 @@ import {
   type DestroyInfo,
   type Dialog,
   isSipStatusError,
+  type Srf,
   type SrfRequest,
   type SrfResponse,
-  type Srf,
 } from "../sip/index.js";
 import { type CallRecord, CallRecordBuilder, type CdrLeg, type HangupBy } from "./cdr.js";
 import type { MediaEngine } from "./media.js";

@@ -72,7 +72,9 @@ function locals(req: SrfRequest): Locals {
 export function transportSpecs(config: GatewayConfig): TransportSpec[] {
   return config.sip.listen.map((l) => {
     if (l.transport !== "udp" && l.transport !== "tcp")
-      throw new Error(`sip.listen ${l.transport}:${l.host}:${l.port}: the gateway serves udp and tcp for now`);
+      throw new Error(
+        `sip.listen ${l.transport}:${l.host}:${l.port}: the gateway serves udp and tcp for now`,
+      );
     return { protocol: l.transport === "udp" ? "UDP" : "TCP", host: l.host, port: l.port };
   });
 }
@@ -290,7 +292,8 @@ export class Gateway {
     l.permit?.release();
     const rejection =
       err instanceof CallRejection ? err : new CallRejection(500, "Server Internal Error", [], true);
-    if (!(err instanceof CallRejection)) this.logger.error({ err, callId: req.callId }, "INVITE handling failed");
+    if (!(err instanceof CallRejection))
+      this.logger.error({ err, callId: req.callId }, "INVITE handling failed");
     if (!res.finalSent) res.send(rejection.status, rejection.reason, { headers: rejection.headers });
     if (!rejection.recorded) return;
     this.opts.metrics?.callsTotal.inc({
@@ -313,12 +316,10 @@ export class Gateway {
     if (l.emergency) record.markEmergency();
     const reason = `${rejection.status} ${rejection.message.replace(/^\d+ /, "")}`;
     this.logger.info({ callId: req.callId, status: rejection.status, reason }, "call refused");
-    this.cdr
-      ?.write(record.finish({ status: rejection.status, hangupBy: "gateway", reason }))
-      .then(
-        () => this.opts.metrics?.cdrWritten.inc(),
-        () => this.opts.metrics?.cdrErrors.inc(),
-      );
+    this.cdr?.write(record.finish({ status: rejection.status, hangupBy: "gateway", reason })).then(
+      () => this.opts.metrics?.cdrWritten.inc(),
+      () => this.opts.metrics?.cdrErrors.inc(),
+    );
   }
 
   /** Digest towards a trunk with outbound credentials: one client per call attempt (nonce state is per peer). */
@@ -332,7 +333,11 @@ export class Gateway {
     );
     return (res, req) =>
       client.answer(
-        { status: res.status, wwwAuthenticate: res.wwwAuthenticate, proxyAuthenticate: res.proxyAuthenticate },
+        {
+          status: res.status,
+          wwwAuthenticate: res.wwwAuthenticate,
+          proxyAuthenticate: res.proxyAuthenticate,
+        },
         { method: req.method, uri: req.uriText, body: req.body },
       );
   }

@@ -45,14 +45,15 @@ function carrier(name: string, port: number, transport = "udp"): string {
 let t: TestGateway | undefined;
 
 afterEach(async () => {
-  if (!t) return;
+  const current = t;
+  t = undefined;
+  if (!current) return;
   try {
-    await waitDrained(t.gw);
+    await waitDrained(current.gw);
   } finally {
-    await t.stop();
-    t = undefined;
+    await current.stop();
   }
-});
+}, 30_000);
 
 function ok(r: SippResult, calls: number): void {
   expect({ exit: r.exitCode, ok: r.stats.successful, failed: r.stats.failed, errors: r.errors }).toEqual({
@@ -69,8 +70,20 @@ async function records(): Promise<{ sqlite: CallRecord[]; jsonl: CallRecord[] }>
   return { sqlite: sqliteRecords(t!.sqlite), jsonl: jsonlRecords(t!.jsonl) };
 }
 
+/** SIPP_DEBUG=DIR keeps each SIPp's message trace in DIR. */
+function debug(port: number): string[] {
+  const dir = process.env.SIPP_DEBUG;
+  return dir ? ["-trace_msg", "-message_file", `${dir}/sipp-${port}.log`] : [];
+}
+
 function uas(calls: number, port = UAS, file?: string): Promise<SippResult> {
-  return runSipp({ scenario: file ? scenario(file) : "uas", localPort: port, calls, timeoutMs: 40_000 });
+  return runSipp({
+    scenario: file ? scenario(file) : "uas",
+    localPort: port,
+    calls,
+    timeoutMs: 40_000,
+    extra: debug(port),
+  });
 }
 
 function uac(
@@ -84,7 +97,7 @@ function uac(
     calls,
     rate: opts.rate ?? 10,
     timeoutMs: 40_000,
-    extra: ["-s", opts.service ?? NUMBER, ...(opts.extra ?? [])],
+    extra: ["-s", opts.service ?? NUMBER, ...(opts.extra ?? []), ...debug(opts.port ?? UAC)],
   });
 }
 
@@ -189,7 +202,9 @@ routes:
     const emergency = sqlite.find((r) => r.to.includes("911"))!;
     expect(emergency).toMatchObject({ status: 200, emergency: true });
     const metrics = await t.metrics.render();
-    expect(metrics.body).toMatch(/dsip_gateway_overload_rejections_total\{scope="global",limit="maxCalls"\} 1/);
+    expect(metrics.body).toMatch(
+      /dsip_gateway_overload_rejections_total\{scope="global",limit="maxCalls"\} 1/,
+    );
   }, 60_000);
 
   it("ends A when B hangs up (BYE from the callee)", async () => {

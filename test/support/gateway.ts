@@ -70,7 +70,12 @@ export async function waitDrained(gw: Gateway, timeoutMs = 20_000): Promise<void
   await waitFor(
     () => {
       const c = gw.counts();
-      return c.calls === 0 && c.dialogs.total === 0 && c.transactions.total === 0 && c.transactions.pending2xx === 0;
+      return (
+        c.calls === 0 &&
+        c.dialogs.total === 0 &&
+        c.transactions.total === 0 &&
+        c.transactions.pending2xx === 0
+      );
     },
     timeoutMs,
     "the gateway to hold no call, dialog or transaction",
