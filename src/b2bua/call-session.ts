@@ -226,7 +226,11 @@ export class CallSession {
     const written = this.deps.cdr?.write(record);
     if (written) {
       written.then(
-        () => this.deps.metrics?.cdrWritten.inc(),
+        () => {
+          this.deps.metrics?.cdrWritten.inc();
+          // Logged only once durable: the kill -9 test holds the gateway to these lines.
+          this.log.debug({ cdrId: record.id }, "cdr written");
+        },
         (err: unknown) => {
           this.deps.metrics?.cdrErrors.inc();
           this.log.error({ err }, "CDR write failed");

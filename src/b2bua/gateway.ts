@@ -191,10 +191,10 @@ export class Gateway {
   }
 
   private checkDraining(_req: SrfRequest, next: (e?: unknown) => void): void {
-    if (this.draining)
-      return next(
-        new CallRejection(503, "Service Unavailable", [["Retry-After", String(this.retryAfter)]], false),
-      );
+    if (this.draining) {
+      next(new CallRejection(503, "Service Unavailable", [["Retry-After", String(this.retryAfter)]], false));
+      return;
+    }
     next();
   }
 
@@ -207,7 +207,8 @@ export class Gateway {
       this.config.trunks.find((t) => t.inbound.acl.length === 0 && t.inbound.auth !== undefined);
     if (!trunk) {
       this.logger.warn({ callId: req.callId, source: req.source.host }, "INVITE from an unknown source");
-      return next(new CallRejection(403, "Forbidden", [], false));
+      next(new CallRejection(403, "Forbidden", [], false));
+      return;
     }
     l.trunk = trunk;
     next();
@@ -218,7 +219,10 @@ export class Gateway {
     const trunk = l.trunk!;
     const server = this.digestServers.get(trunk.name);
     // Emergency calls are never challenged: a caller who cannot authenticate must still reach help.
-    if (!server || l.emergency) return next();
+    if (!server || l.emergency) {
+      next();
+      return;
+    }
     const creds = trunk.inbound.auth!;
     const offered = req.msg.authorization.find(
       (a) => a.scheme.toLowerCase() === "digest" && a.params.realm === server.realm,
@@ -228,15 +232,23 @@ export class Gateway {
         headers: server.challenge({ stale }).map((v): [string, string] => [server.challengeHeader, v]),
       });
     };
-    if (!offered) return challenge(false);
+    if (!offered) {
+      challenge(false);
+      return;
+    }
     const result = server.verify(
       offered,
       { method: req.method, requestUri: req.uri, body: req.msg.body },
       (user) => (user === creds.username ? creds.password : undefined),
     );
-    if (result.ok) return next();
-    if (result.status === 400 || result.status === 403)
-      return next(new CallRejection(result.status, result.reason, [], false));
+    if (result.ok) {
+      next();
+      return;
+    }
+    if (result.status === 400 || result.status === 403) {
+      next(new CallRejection(result.status, result.reason, [], false));
+      return;
+    }
     this.logger.info({ callId: req.callId, reason: result.reason }, "digest refused, challenging again");
     challenge(result.stale);
   }
@@ -246,9 +258,8 @@ export class Gateway {
     const a = this.overload.admit({ trunks: [l.trunk!.name], emergency: l.emergency === true });
     if (!a.accepted) {
       this.opts.metrics?.overloadRejections.inc({ scope: a.scope, limit: a.limit });
-      return next(
-        new CallRejection(503, "Service Unavailable", [["Retry-After", String(a.retryAfter)]], true),
-      );
+      next(new CallRejection(503, "Service Unavailable", [["Retry-After", String(a.retryAfter)]], true));
+      return;
     }
     l.permit = a.permit;
     next();
@@ -260,8 +271,12 @@ export class Gateway {
       const number = calledNumber(req.msg.uri, l.trunk?.numbers ?? this.config.numbers);
       l.route = routeNumber(this.config, number);
     } catch (err) {
-      if (err instanceof RoutingError) return next(new CallRejection(err.status, err.message));
-      return next(err);
+      if (err instanceof RoutingError) {
+        next(new CallRejection(err.status, err.message));
+        return;
+      }
+      next(err);
+      return;
     }
     next();
   }
