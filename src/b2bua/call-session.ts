@@ -8,7 +8,6 @@
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import type { TrunkConfig } from "../config/index.js";
-import type { GatewayMetrics } from "../ops/metrics.js";
 import {
   type AuthenticateHook,
   type B2buaOptions,
@@ -19,6 +18,7 @@ import {
   type SrfRequest,
   type SrfResponse,
 } from "../sip/index.js";
+import type { CallMetrics } from "./call-metrics.js";
 import { type CallRecord, CallRecordBuilder, type CdrLeg, type HangupBy } from "./cdr.js";
 import type { MediaEngine } from "./media.js";
 import type { CallPermit } from "./overload.js";
@@ -34,7 +34,7 @@ export interface CallSessionDeps {
   logger: Logger;
   media: MediaEngine;
   cdr?: CdrSink | undefined;
-  metrics?: GatewayMetrics | undefined;
+  metrics?: CallMetrics | undefined;
   /** Outbound digest for a trunk (undefined: no credentials). A fresh hook per attempt. */
   authFor?: ((trunk: TrunkConfig) => AuthenticateHook | undefined) | undefined;
   /** Called once when the call has ended and its CDR was handed to the sink. */

@@ -8,7 +8,6 @@
 import { randomBytes } from "node:crypto";
 import pino, { type Logger } from "pino";
 import type { GatewayConfig, TrunkConfig } from "../config/index.js";
-import type { GatewayMetrics } from "../ops/metrics.js";
 import {
   type AuthenticateHook,
   DigestClient,
@@ -21,6 +20,7 @@ import {
   type SrfResponse,
   type TransportSpec,
 } from "../sip/index.js";
+import type { CallMetrics } from "./call-metrics.js";
 import { CallSession } from "./call-session.js";
 import { CallRecordBuilder, CdrWriter } from "./cdr.js";
 import { type MediaEngine, PassThroughMediaEngine } from "./media.js";
@@ -50,7 +50,7 @@ export class CallRejection extends Error {
 
 export interface GatewayOptions {
   logger?: Logger;
-  metrics?: GatewayMetrics;
+  metrics?: CallMetrics;
   media?: MediaEngine;
   /** Retry-After seconds on 503 while draining or overloaded (default 5). */
   retryAfter?: number;
