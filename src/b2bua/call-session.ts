@@ -69,11 +69,16 @@ export function trunkUri(trunk: TrunkConfig, number: CalledNumber): string {
   return `sip:${escaped}@${host}${port}${transport}`;
 }
 
-/** Header pass-through for a call, from the inbound trunk's policy (RFC 3325 trust domain). */
-export function headerRules(inbound: TrunkConfig | undefined): string[] {
+/**
+ * Which of A's headers cross to B. PAI only from a trunk we trust to assert
+ * identity (RFC 3325 trust domain: an untrusted PAI is dropped, never relayed);
+ * Privacy unless the outbound trunk wants it stripped. Everything describing
+ * A's topology (Via, Contact, Record-Route, Call-ID …) never crosses anyway.
+ */
+export function headerRules(inbound: TrunkConfig | undefined, outbound: TrunkConfig): string[] {
   const rules: string[] = [];
   if (inbound?.headers.trustPai) rules.push("P-Asserted-Identity");
-  if (!inbound?.headers.stripPrivacy) rules.push("Privacy");
+  if (!outbound.headers.stripPrivacy) rules.push("Privacy");
   return rules;
 }
 
@@ -169,7 +174,7 @@ export class CallSession {
       // Before the last trunk, keep A waiting on a failure so the next trunk can be tried.
       holdFailure: !isLast,
       passFailure: true,
-      proxyRequestHeaders: headerRules(this.ctx.inbound),
+      proxyRequestHeaders: headerRules(this.ctx.inbound, trunk),
       localSdpB: (sdp) => media.offer(this.callId, sdp),
       localSdpA: (sdp) => media.answer(this.callId, sdp),
     };
