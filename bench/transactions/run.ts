@@ -12,7 +12,8 @@
  */
 import { kamailioConfig, type RunningKamailio, startKamailio } from "../../test/support/kamailio.js";
 import { startMinimalUas } from "../../test/support/minimal-uas.js";
-import { hasCommand, runSipp, type SippResult } from "../../test/support/sipp.js";
+import { hasCommand } from "../../test/support/sipp.js";
+import { best, cell, type Step, stepRates as stepRatesOn } from "../lib/stepping.js";
 
 const RATES = (process.env.BENCH_RATES ?? "250,500,750,1000,1250,1500").split(",").map(Number);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
@@ -20,66 +21,10 @@ const UAS_PORT = 26060;
 const KAMAILIO_PORT = 26070;
 const SIPP_PORT = 26061;
 
-interface Step {
-  rate: number;
-  calls: number;
-  ok: number;
-  failed: number;
-  retransmissions: number;
-  achievedCps: number;
-  p50: number;
-  p99: number;
-  clean: boolean;
-  note?: string;
-}
+const stepping = { rates: RATES, seconds: SECONDS, sippPort: SIPP_PORT };
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-
-function toStep(rate: number, calls: number, elapsedMs: number, r: SippResult): Step {
-  const rtt = [...r.rtt].sort((a, b) => a - b);
-  const ok = r.stats.successful;
-  const failed = Number.isNaN(r.stats.failed) ? calls : r.stats.failed;
-  return {
-    rate,
-    calls,
-    ok,
-    failed,
-    retransmissions: r.stats.retransmissions,
-    achievedCps: Math.round((ok / elapsedMs) * 1000),
-    p50: percentile(rtt, 50),
-    p99: percentile(rtt, 99),
-    clean: r.exitCode === 0 && failed === 0 && ok === calls,
-  };
-}
-
-async function stepRates(name: string, port: number, onStep?: () => string): Promise<Step[]> {
-  const steps: Step[] = [];
-  for (const rate of RATES) {
-    const calls = rate * SECONDS;
-    const started = Date.now();
-    const r = await runSipp({
-      scenario: "uac",
-      remote: `127.0.0.1:${port}`,
-      localPort: SIPP_PORT,
-      calls,
-      rate,
-      timeoutMs: (SECONDS + 20) * 1000,
-      rtt: true,
-      extra: ["-l", String(rate * 4)],
-    });
-    const step = toStep(rate, calls, Date.now() - started, r);
-    if (onStep) step.note = onStep();
-    steps.push(step);
-    console.error(
-      `${name} @${rate} cps: ok ${step.ok}/${calls} failed ${step.failed} retrans ${step.retransmissions} p50 ${step.p50} ms p99 ${step.p99} ms${step.note ? ` ${step.note}` : ""}`,
-    );
-    if (!step.clean) break;
-    await new Promise((res) => setTimeout(res, 1000));
-  }
-  return steps;
+function stepRates(name: string, port: number, onStep?: () => string): Promise<Step[]> {
+  return stepRatesOn(name, port, { ...stepping, ...(onStep ? { onStep } : {}) });
 }
 
 async function benchOurs(): Promise<Step[]> {
@@ -108,16 +53,6 @@ async function benchKamailio(): Promise<Step[] | string> {
   } finally {
     await kamailio.stop();
   }
-}
-
-function best(steps: Step[]): Step | undefined {
-  return steps.filter((s) => s.clean).at(-1);
-}
-
-function cell(s: Step | undefined): string {
-  if (!s) return "-";
-  const status = s.clean ? "ok" : `FAIL ${s.failed}`;
-  return `${s.achievedCps} cps ${status}, p50 ${s.p50} / p99 ${s.p99} ms`;
 }
 
 async function main(): Promise<void> {
