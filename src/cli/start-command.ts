@@ -2,6 +2,7 @@ import { resolve } from "node:path";
 import { type Command, InvalidArgumentError } from "commander";
 import pino from "pino";
 import { startGatewayAgent } from "../agent/gateway-agent.js";
+import { Gateway } from "../b2bua/gateway.js";
 import { ConfigError, DEFAULT_CONFIG_FILE, type GatewayConfig, loadConfig } from "../config/index.js";
 import { startHttpServer } from "../ops/http-server.js";
 import { GatewayMetrics } from "../ops/metrics.js";
@@ -40,11 +41,20 @@ interface StartOptions {
   publicUrl?: string;
   allowPrivate: string[];
   pushWebhook?: string;
+  drainTimeout: number;
+}
+
+function positiveSeconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError("expected seconds, e.g. 30");
+  return n;
 }
 
 /**
- * `dsip-gateway start`: the HTTP listener with the embedded DSIP agent
- * (/.well-known/did.json, /healthz, the /dsip WebSocket). Runs until SIGINT/SIGTERM.
+ * `dsip-gateway start`: the SIP side (the B2BUA on sip.listen: trunks, routes,
+ * overload, CDRs) and the HTTP listener with the embedded DSIP agent
+ * (/.well-known/did.json, /healthz, /readyz, /metrics, the /dsip WebSocket).
+ * Runs until SIGINT/SIGTERM, which drain calls (up to --drain-timeout) first.
  */
 export function registerStartCommand(program: Command): void {
   program
@@ -70,6 +80,12 @@ export function registerStartCommand(program: Command): void {
       [],
     )
     .option("--push-webhook <url>", "POST {relay, envelope_id} here when an envelope is stored")
+    .option(
+      "--drain-timeout <seconds>",
+      "on SIGTERM, how long calls may run on before they are hung up",
+      positiveSeconds,
+      30,
+    )
     .action(async (opts: StartOptions, command: Command) => {
       const configFile = opts.config ?? DEFAULT_CONFIG_FILE;
       let config: GatewayConfig;
@@ -98,9 +114,21 @@ export function registerStartCommand(program: Command): void {
       });
       const metrics = new GatewayMetrics();
       let stopping = false;
+      // The SIP side first: a gateway that cannot bind its SIP ports must not look healthy.
+      let gateway: Gateway;
+      try {
+        gateway = new Gateway(config, { logger, metrics });
+        await gateway.start();
+      } catch (err) {
+        process.stderr.write(`dsip-gateway: cannot start the SIP side: ${(err as Error).message}\n`);
+        await agent.close();
+        process.exitCode = 1;
+        return;
+      }
       const http = await startHttpServer(host, port, agent, {
         metrics,
-        readiness: () => (stopping ? { ready: false, reason: "stopping" } : { ready: true }),
+        readiness: () =>
+          stopping || gateway.isDraining ? { ready: false, reason: "stopping" } : { ready: true },
       });
       const base = `http://${urlHost}:${http.address.port}`;
       process.stdout.write(
@@ -114,6 +142,7 @@ export function registerStartCommand(program: Command): void {
           `  GET ${base}/.well-known/did.json`,
           `  WS  ws://${urlHost}:${http.address.port}/dsip  (DSIP: DID-Auth, routing, relay)`,
           `data dir: ${dataDir} (gateway-key.json, relay.sqlite)`,
+          `SIP listening on ${gateway.listeners().join(", ")}`,
           `config: ${configFile} (${config.trunks.length} trunks, ${config.routes.length} routes)`,
           "also available: the SIP message layer (try: dsip-gateway sip parse FILE)",
           "",
@@ -124,6 +153,8 @@ export function registerStartCommand(program: Command): void {
         if (stopping) return;
         stopping = true;
         logger.info({ signal }, "gateway stopping");
+        // Drain SIP first (new INVITEs get 503, /readyz says not ready), then the rest.
+        await gateway.shutdown(opts.drainTimeout * 1000);
         await agent.server.close();
         await http.close();
         await agent.close();

@@ -32,8 +32,15 @@ export class CliProcess {
   private buffer = "";
   stderr = "";
 
-  constructor(args: string[]) {
-    this.child = spawn(process.execPath, [...CLI, ...args]);
+  /**
+   * `env` replaces the isolation defaults: without it, `start` gets SIP ports of
+   * its own (test files run in parallel and the default config binds 5060) and
+   * no CDR files in the working directory.
+   */
+  constructor(args: string[], env?: Record<string, string>) {
+    this.child = spawn(process.execPath, [...CLI, ...args], {
+      env: { ...process.env, ...(env ?? isolatedGatewayEnv()) },
+    });
     this.child.stdout.on("data", (chunk: Buffer) => {
       this.buffer += chunk.toString();
       const parts = this.buffer.split("\n");
@@ -76,6 +83,16 @@ export class CliProcess {
       this.child.kill(signal);
     });
   }
+}
+
+/** A SIP port pair nobody else in this test run picked (UDP and TCP on the same number). */
+export function isolatedGatewayEnv(): Record<string, string> {
+  const port = 30000 + Math.floor(Math.random() * 9000);
+  return {
+    DSIP_GATEWAY_SIP_LISTEN: `udp:127.0.0.1:${port},tcp:127.0.0.1:${port}`,
+    DSIP_GATEWAY_CDR_SQLITE: "off",
+    DSIP_GATEWAY_CDR_JSONL: "off",
+  };
 }
 
 export function freePort(): Promise<number> {

@@ -38,6 +38,11 @@ export interface B2buaOptions {
   localSdpA?: string | ((sdpB: string, res?: SipResponse) => string | Promise<string>);
   /** Relay B's failure status to A (default true); otherwise A gets 480. */
   passFailure?: boolean;
+  /**
+   * Leave A unanswered when B fails (default false): the promise rejects with
+   * B's status and the caller decides, e.g. tries the next trunk (failover).
+   */
+  holdFailure?: boolean;
   /** Relay B's 18x to A (default true). */
   passProvisionalResponses?: boolean;
   endpoint?: Endpoint;
@@ -131,7 +136,7 @@ export async function runB2bua(
   } catch (err) {
     if (cancelled) throw new SipStatusError(487, "Request Terminated");
     const e = isSipStatusError(err) ? err : new SipStatusError(500, "B Leg Failed");
-    if (!res.finalSent && !uasInvite.failedWith) {
+    if (!opts.holdFailure && !res.finalSent && !uasInvite.failedWith) {
       if (opts.passFailure === false) uasInvite.reject(480);
       else {
         const extra = e.response ? copyHeaders(e.response, opts.proxyResponseHeaders) : [];

@@ -1,0 +1,93 @@
+/**
+ * The rate-stepping harness shared by the benchmarks: SIPp `uac` against one
+ * target at increasing call rates, each step bounded in calls and time,
+ * stopping at the first step with a failed call. Per step: calls completed,
+ * failures, retransmissions, achieved rate and INVITE→200 percentiles.
+ */
+import { runSipp, type SippResult } from "../../test/support/sipp.js";
+
+export interface Step {
+  rate: number;
+  calls: number;
+  ok: number;
+  failed: number;
+  retransmissions: number;
+  achievedCps: number;
+  p50: number;
+  p99: number;
+  clean: boolean;
+  note?: string;
+}
+
+export interface SteppingOptions {
+  rates: number[];
+  seconds: number;
+  /** SIPp's local port. */
+  sippPort: number;
+  /** Extra SIPp arguments (e.g. ["-s", "12015550123"]). */
+  extra?: string[];
+  /** A note appended to each step (live counts, heap …). */
+  onStep?: () => string;
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+export function toStep(rate: number, calls: number, elapsedMs: number, r: SippResult): Step {
+  const rtt = [...r.rtt].sort((a, b) => a - b);
+  const ok = r.stats.successful;
+  const failed = Number.isNaN(r.stats.failed) ? calls : r.stats.failed;
+  return {
+    rate,
+    calls,
+    ok,
+    failed,
+    retransmissions: r.stats.retransmissions,
+    achievedCps: Math.round((ok / elapsedMs) * 1000),
+    p50: percentile(rtt, 50),
+    p99: percentile(rtt, 99),
+    // Zero failed calls, and the rate actually held: a system that answers every call but only at
+    // 80 % of the requested rate has not passed that step.
+    clean: r.exitCode === 0 && failed === 0 && ok === calls && ok / elapsedMs >= (0.95 * rate) / 1000,
+  };
+}
+
+export async function stepRates(name: string, port: number, opts: SteppingOptions): Promise<Step[]> {
+  const steps: Step[] = [];
+  for (const rate of opts.rates) {
+    const calls = rate * opts.seconds;
+    const started = Date.now();
+    const r = await runSipp({
+      scenario: "uac",
+      remote: `127.0.0.1:${port}`,
+      localPort: opts.sippPort,
+      calls,
+      rate,
+      timeoutMs: (opts.seconds + 20) * 1000,
+      rtt: true,
+      extra: ["-l", String(rate * 4), ...(opts.extra ?? [])],
+    });
+    const step = toStep(rate, calls, Date.now() - started, r);
+    if (opts.onStep) step.note = opts.onStep();
+    steps.push(step);
+    console.error(
+      `${name} @${rate} cps: ok ${step.ok}/${calls} failed ${step.failed} retrans ${step.retransmissions} p50 ${step.p50} ms p99 ${step.p99} ms${step.note ? ` ${step.note}` : ""}`,
+    );
+    if (!step.clean) break;
+    await new Promise((res) => setTimeout(res, 1000));
+  }
+  return steps;
+}
+
+/** The highest step with zero failed calls. */
+export function best(steps: Step[]): Step | undefined {
+  return steps.filter((s) => s.clean).at(-1);
+}
+
+export function cell(s: Step | undefined): string {
+  if (!s) return "-";
+  const status = s.clean ? "ok" : `FAIL ${s.failed}`;
+  return `${s.achievedCps} cps ${status}, p50 ${s.p50} / p99 ${s.p99} ms`;
+}

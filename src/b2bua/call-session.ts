@@ -1,0 +1,256 @@
+/**
+ * One object per call (the jambonz CallSession pattern): it owns both legs
+ * (through srf.createB2BUA), the overload permit, the media resource, the CDR
+ * and the call's metrics. It tries the route's trunks in order, failing over on
+ * 408, 5xx or a transport error, and whatever happens it ends the call exactly
+ * once: one CDR, one permit release, one media delete, one metrics update.
+ */
+import { randomUUID } from "node:crypto";
+import type { Logger } from "pino";
+import type { TrunkConfig } from "../config/index.js";
+import {
+  type AuthenticateHook,
+  type B2buaOptions,
+  type DestroyInfo,
+  type Dialog,
+  isSipStatusError,
+  type Srf,
+  type SrfRequest,
+  type SrfResponse,
+} from "../sip/index.js";
+import type { CallMetrics } from "./call-metrics.js";
+import { type CallRecord, CallRecordBuilder, type CdrLeg, type HangupBy } from "./cdr.js";
+import type { MediaEngine } from "./media.js";
+import type { CallPermit } from "./overload.js";
+import { type CalledNumber, formatNumberForTrunk, type RouteDecision } from "./routing.js";
+
+/** Where finished records go (a CdrWriter, or a test double). */
+export interface CdrSink {
+  write(record: CallRecord): Promise<void>;
+}
+
+export interface CallSessionDeps {
+  srf: Srf;
+  logger: Logger;
+  media: MediaEngine;
+  cdr?: CdrSink | undefined;
+  metrics?: CallMetrics | undefined;
+  /** Outbound digest for a trunk (undefined: no credentials). A fresh hook per attempt. */
+  authFor?: ((trunk: TrunkConfig) => AuthenticateHook | undefined) | undefined;
+  /** Called once when the call has ended and its CDR was handed to the sink. */
+  onEnd?: ((session: CallSession) => void) | undefined;
+}
+
+/** What the middleware pipeline learned about the call before it reached the session. */
+export interface CallContext {
+  inbound?: TrunkConfig | undefined;
+  route: RouteDecision;
+  permit: CallPermit;
+  emergency: boolean;
+}
+
+export type CallState = "trying" | "connected" | "ended";
+
+const SHUTDOWN_REASON = 'SIP;cause=500;text="Gateway Shutdown"';
+
+/** Whether a B-leg failure moves on to the next trunk (RFC 3261 §16.7-style serial forking). */
+export function isFailoverStatus(status: number): boolean {
+  return status === 408 || (status >= 500 && status < 600);
+}
+
+/** The Request-URI towards a trunk: the number as the trunk writes it, at the trunk's address. */
+export function trunkUri(trunk: TrunkConfig, number: CalledNumber): string {
+  const user = formatNumberForTrunk(number, trunk.numbers);
+  const host = trunk.address.host.includes(":") ? `[${trunk.address.host}]` : trunk.address.host;
+  const port = trunk.address.port === undefined ? "" : `:${trunk.address.port}`;
+  const transport = trunk.transport === "udp" ? "" : `;transport=${trunk.transport}`;
+  // Dial strings may carry * and #, which a URI user part must escape (RFC 3261 §25.1).
+  const escaped = user.replace(/[#]/g, "%23");
+  return `sip:${escaped}@${host}${port}${transport}`;
+}
+
+/**
+ * Which of A's headers cross to B. PAI only from a trunk we trust to assert
+ * identity (RFC 3325 trust domain: an untrusted PAI is dropped, never relayed);
+ * Privacy unless the outbound trunk wants it stripped. Everything describing
+ * A's topology (Via, Contact, Record-Route, Call-ID …) never crosses anyway.
+ */
+export function headerRules(inbound: TrunkConfig | undefined, outbound: TrunkConfig): string[] {
+  const rules: string[] = [];
+  if (inbound?.headers.trustPai) rules.push("P-Asserted-Identity");
+  if (!outbound.headers.stripPrivacy) rules.push("Privacy");
+  return rules;
+}
+
+export class CallSession {
+  readonly id = randomUUID();
+  readonly callId: string;
+  state: CallState = "trying";
+  private log: Logger;
+  private readonly record: CallRecordBuilder;
+  private legs: { uas: Dialog; uac: Dialog } | undefined;
+  private hangupBy: HangupBy | null = null;
+  private endReason = "";
+  private ended = false;
+  /** The trunk label this call's active-calls gauge was counted under. */
+  private readonly trunkLabel: string;
+
+  constructor(
+    private readonly req: SrfRequest,
+    private readonly res: SrfResponse,
+    private readonly ctx: CallContext,
+    private readonly deps: CallSessionDeps,
+  ) {
+    this.callId = req.callId;
+    this.log = deps.logger.child({ callId: this.callId });
+    const fromHeader = req.get("from") ?? "";
+    const from = /<([^>]*)>/.exec(fromHeader)?.[1] ?? fromHeader.split(";")[0]!.trim();
+    this.record = new CallRecordBuilder(this.id, from, req.uri);
+    if (ctx.emergency) this.record.markEmergency();
+    this.record.leg({
+      role: "a",
+      callId: this.callId,
+      trunk: ctx.inbound?.name,
+      remote: `${req.source.host}:${req.source.port}`,
+    });
+    this.trunkLabel = ctx.inbound?.name ?? "";
+    deps.metrics?.callStarted(this.trunkLabel);
+  }
+
+  /** Bridges the call; resolves when it is connected or has ended (never rejects). */
+  async connect(): Promise<void> {
+    const targets = this.ctx.route.targets;
+    this.log.info(
+      { to: this.req.uri, number: this.ctx.route.number.number, trunks: targets.map((t) => t.name) },
+      "call start",
+    );
+    let last = 500;
+    let lastReason = "no target";
+    for (let i = 0; i < targets.length; i++) {
+      const trunk = targets[i]!;
+      const isLast = i === targets.length - 1;
+      if (this.req.cancelled) return this.finish(487, "caller", "CANCEL");
+      const leg = this.record.leg({ role: "b", callId: "", trunk: trunk.name, remote: trunk.addressText });
+      try {
+        this.legs = await this.deps.srf.createB2BUA(
+          this.req,
+          this.res,
+          trunkUri(trunk, this.ctx.route.number),
+          this.optionsFor(trunk, isLast),
+          {
+            cbRequest: (invite) => {
+              leg.callId = invite.callId ?? "";
+              this.log = this.log.child({ bCallId: leg.callId });
+            },
+          },
+        );
+      } catch (err) {
+        const status = isSipStatusError(err) ? err.status : 500;
+        const reason = isSipStatusError(err) ? err.reason : (err as Error).message;
+        leg.status = status;
+        last = status;
+        lastReason = `${status} ${reason}`;
+        if (this.req.cancelled || status === 487) return this.finish(487, "caller", "CANCEL");
+        if (!isLast && isFailoverStatus(status)) {
+          this.log.warn({ trunk: trunk.name, status, reason }, "trunk failed, trying the next");
+          continue;
+        }
+        // On a held failure (not the last target) A is still waiting for our answer.
+        if (!isLast && !this.res.finalSent) this.res.send(status, reason);
+        this.log.info({ trunk: trunk.name, status, reason }, "call failed");
+        return this.finish(status, "callee", lastReason);
+      }
+      leg.status = 200;
+      this.record.answered();
+      this.connected(this.legs);
+      return;
+    }
+    return this.finish(last, "callee", lastReason);
+  }
+
+  private optionsFor(trunk: TrunkConfig, isLast: boolean): B2buaOptions {
+    const media = this.deps.media;
+    const opts: B2buaOptions = {
+      // Before the last trunk, keep A waiting on a failure so the next trunk can be tried.
+      holdFailure: !isLast,
+      passFailure: true,
+      proxyRequestHeaders: headerRules(this.ctx.inbound, trunk),
+      localSdpB: (sdp) => media.offer(this.callId, sdp),
+      localSdpA: (sdp) => media.answer(this.callId, sdp),
+    };
+    const auth = this.deps.authFor?.(trunk);
+    if (auth) opts.auth = auth;
+    return opts;
+  }
+
+  private connected(legs: { uas: Dialog; uac: Dialog }): void {
+    this.state = "connected";
+    this.log.info({ bCallId: legs.uac.sip.callId }, "call connected");
+    // createB2BUA already ends the other leg; here we only note who hung up and why.
+    const ended = (by: HangupBy) => (info: DestroyInfo) => {
+      const reason = info.reason === "bye" ? "BYE" : info.reason;
+      this.log.info({ by, reason }, "call ended");
+      this.finish(200, by, reason);
+    };
+    legs.uas.on("destroy", ended("caller"));
+    legs.uac.on("destroy", ended("callee"));
+  }
+
+  /** Ends a connected call from the gateway's side (shutdown): BYE on both legs. */
+  async hangup(reason = "shutdown"): Promise<void> {
+    if (this.ended) return;
+    const legs = this.legs;
+    if (!legs) return;
+    this.finish(200, "gateway", reason);
+    const headers: [string, string][] = [["Reason", SHUTDOWN_REASON]];
+    await Promise.all([
+      legs.uas.destroy({ headers }).catch(() => {}),
+      legs.uac.destroy({ headers }).catch(() => {}),
+    ]);
+  }
+
+  get isEnded(): boolean {
+    return this.ended;
+  }
+
+  /** The single end of the call: permit, media, metrics, CDR. */
+  private finish(status: number, hangupBy: HangupBy | null, reason: string): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.state = "ended";
+    this.hangupBy = hangupBy;
+    this.endReason = reason;
+    this.ctx.permit.release();
+    void this.deps.media.delete(this.callId).catch(() => {});
+    this.deps.metrics?.callEnded(status, this.trunkLabel);
+    const record = this.record.finish({ status, hangupBy, reason });
+    this.log.info(
+      { status, hangupBy, reason, durationMs: record.durationMs, legs: record.legs.map(legSummary) },
+      "cdr",
+    );
+    const written = this.deps.cdr?.write(record);
+    if (written) {
+      written.then(
+        () => {
+          this.deps.metrics?.cdrWritten.inc();
+          // Logged only once durable: the kill -9 test holds the gateway to these lines.
+          this.log.debug({ cdrId: record.id }, "cdr written");
+        },
+        (err: unknown) => {
+          this.deps.metrics?.cdrErrors.inc();
+          this.log.error({ err }, "CDR write failed");
+        },
+      );
+    }
+    this.deps.onEnd?.(this);
+  }
+
+  /** For logs and tests: how the call ended. */
+  get outcome(): { hangupBy: HangupBy | null; reason: string } {
+    return { hangupBy: this.hangupBy, reason: this.endReason };
+  }
+}
+
+function legSummary(l: CdrLeg): string {
+  return `${l.role}:${l.trunk ?? "-"}:${l.status ?? "-"}`;
+}

@@ -1,0 +1,225 @@
+/**
+ * The gateway between real peers: SIPp uac → gateway (in process, from a temp
+ * YAML config) → SIPp uas. Basic calls with CDRs in both stores, failover,
+ * no route, overload with an emergency call let through, BYE from the callee;
+ * after every test the gateway holds no call, dialog or transaction.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import type { CallRecord } from "../../src/b2bua/cdr.js";
+import {
+  jsonlRecords,
+  scenario,
+  sqliteRecords,
+  startTestGateway,
+  type TestGateway,
+  waitDrained,
+} from "../support/gateway.js";
+import { requirePeer, runSipp, type SippResult } from "../support/sipp.js";
+import { waitFor } from "../support/wait.js";
+
+const hasSipp = requirePeer("sipp");
+
+// Ports of this file only (other e2e files use 25xxx).
+const GW = 26060;
+const UAC = 26061;
+const UAS = 26062;
+const UAS2 = 26063;
+const UAC2 = 26064;
+const UAC3 = 26065;
+const DEAD = 26069; // nothing listens here
+const NUMBER = "12015550123";
+
+const PBX_TRUNK = `
+  - name: pbx
+    address: "127.0.0.1:${UAC}"
+    inbound:
+      acl: ["127.0.0.1/32"]`;
+
+function carrier(name: string, port: number, transport = "udp"): string {
+  return `
+  - name: ${name}
+    address: "127.0.0.1:${port}"
+    transport: ${transport}`;
+}
+
+let t: TestGateway | undefined;
+
+afterEach(async () => {
+  const current = t;
+  t = undefined;
+  if (!current) return;
+  try {
+    await waitDrained(current.gw);
+  } finally {
+    await current.stop();
+  }
+}, 30_000);
+
+function ok(r: SippResult, calls: number): void {
+  expect({ exit: r.exitCode, ok: r.stats.successful, failed: r.stats.failed, errors: r.errors }).toEqual({
+    exit: 0,
+    ok: calls,
+    failed: 0,
+    errors: "",
+  });
+}
+
+async function records(): Promise<{ sqlite: CallRecord[]; jsonl: CallRecord[] }> {
+  await waitDrained(t!.gw);
+  t!.gw.cdr!.flush();
+  return { sqlite: sqliteRecords(t!.sqlite), jsonl: jsonlRecords(t!.jsonl) };
+}
+
+/** SIPP_DEBUG=DIR keeps each SIPp's message trace in DIR. */
+function debug(port: number): string[] {
+  const dir = process.env.SIPP_DEBUG;
+  return dir ? ["-trace_msg", "-message_file", `${dir}/sipp-${port}.log`] : [];
+}
+
+function uas(calls: number, port = UAS, file?: string): Promise<SippResult> {
+  return runSipp({
+    scenario: file ? scenario(file) : "uas",
+    localPort: port,
+    calls,
+    timeoutMs: 40_000,
+    extra: debug(port),
+  });
+}
+
+function uac(
+  calls: number,
+  opts: { port?: number; file?: string; service?: string; rate?: number; extra?: string[] } = {},
+): Promise<SippResult> {
+  return runSipp({
+    scenario: opts.file ? scenario(opts.file) : "uac",
+    remote: `127.0.0.1:${GW}`,
+    localPort: opts.port ?? UAC,
+    calls,
+    rate: opts.rate ?? 10,
+    timeoutMs: 40_000,
+    extra: ["-s", opts.service ?? NUMBER, ...(opts.extra ?? []), ...debug(opts.port ?? UAC)],
+  });
+}
+
+describe.skipIf(!hasSipp)("gateway: SIPp uac → gateway → SIPp uas", () => {
+  it("connects 25 calls and writes exactly 25 CDRs to SQLite and JSON lines", async () => {
+    t = await startTestGateway(
+      GW,
+      `trunks:${PBX_TRUNK}${carrier("carrier-a", UAS)}
+routes:
+  - match: ".*"
+    to: "trunk:carrier-a"`,
+    );
+    const callee = uas(25);
+    const caller = await uac(25, { rate: 25 });
+    ok(caller, 25);
+    ok(await callee, 25);
+    const { sqlite, jsonl } = await records();
+    expect(sqlite).toHaveLength(25);
+    expect(jsonl.map((r) => r.id)).toEqual(sqlite.map((r) => r.id));
+    const aCallIds = new Set<string>();
+    for (const r of sqlite) {
+      expect(r).toMatchObject({ status: 200, hangupBy: "caller", reason: "BYE" });
+      expect(r.legs.map((l) => [l.role, l.trunk, l.status])).toEqual([
+        ["a", "pbx", undefined],
+        ["b", "carrier-a", 200],
+      ]);
+      expect(r.legs[1]!.callId).not.toBe(r.legs[0]!.callId);
+      expect(r.legs[1]!.callId.length).toBeGreaterThan(0);
+      expect(r.to).toContain(NUMBER);
+      expect(r.answer).not.toBeNull();
+      expect(Date.parse(r.start)).toBeLessThanOrEqual(Date.parse(r.answer!));
+      expect(Date.parse(r.answer!)).toBeLessThanOrEqual(Date.parse(r.end));
+      expect(r.durationMs).toBe(Date.parse(r.end) - Date.parse(r.answer!));
+      aCallIds.add(r.legs[0]!.callId);
+    }
+    expect(aCallIds.size).toBe(25);
+    const metrics = await t.metrics.render();
+    expect(metrics.body).toMatch(/dsip_gateway_calls_total\{status="200",class="2xx"\} 25/);
+  }, 90_000);
+
+  it("fails over: a dead TCP trunk, then a trunk answering 503, then one that answers", async () => {
+    t = await startTestGateway(
+      GW,
+      `trunks:${PBX_TRUNK}${carrier("dead", DEAD, "tcp")}${carrier("down", UAS)}${carrier("up", UAS2)}
+routes:
+  - match: ".*"
+    to: ["trunk:dead", "trunk:down", "trunk:up"]`,
+    );
+    const down = uas(3, UAS, "uas-503.xml");
+    const up = uas(3, UAS2);
+    const caller = await uac(3, { rate: 5 });
+    ok(caller, 3);
+    ok(await up, 3);
+    ok(await down, 3);
+    const { sqlite } = await records();
+    expect(sqlite).toHaveLength(3);
+    for (const r of sqlite) {
+      expect(r.status).toBe(200);
+      expect(r.legs.map((l) => [l.role, l.trunk, l.status])).toEqual([
+        ["a", "pbx", undefined],
+        ["b", "dead", 503],
+        ["b", "down", 503],
+        ["b", "up", 200],
+      ]);
+    }
+  }, 90_000);
+
+  it("answers 404 when no route matches, and records it", async () => {
+    t = await startTestGateway(
+      GW,
+      `trunks:${PBX_TRUNK}${carrier("carrier-a", UAS)}
+routes:
+  - match: "1[0-9]{10}"
+    to: "trunk:carrier-a"`,
+    );
+    ok(await uac(2, { file: "uac-expect-404.xml", service: "555" }), 2);
+    const { sqlite } = await records();
+    expect(sqlite).toHaveLength(2);
+    for (const r of sqlite) expect(r).toMatchObject({ status: 404, hangupBy: "gateway", answer: null });
+  }, 60_000);
+
+  it("refuses a second concurrent call with 503 + Retry-After at maxCalls 1, yet lets 911 through", async () => {
+    t = await startTestGateway(
+      GW,
+      `limits:
+  maxCalls: 1
+trunks:${PBX_TRUNK}${carrier("carrier-a", UAS)}
+routes:
+  - match: ".*"
+    to: "trunk:carrier-a"`,
+    );
+    const callee = uas(2);
+    // The first call holds the only slot for 4 s.
+    const first = uac(1, { extra: ["-d", "4000"] });
+    await waitFor(() => t!.gw.sessions.size === 1 && [...t!.gw.sessions][0]!.state === "connected", 10_000);
+    ok(await uac(1, { port: UAC2, file: "uac-expect-503.xml" }), 1);
+    ok(await uac(1, { port: UAC3, service: "911" }), 1);
+    ok(await first, 1);
+    ok(await callee, 2);
+    const { sqlite } = await records();
+    expect(sqlite.map((r) => r.status).sort()).toEqual([200, 200, 503]);
+    const emergency = sqlite.find((r) => r.to.includes("911"))!;
+    expect(emergency).toMatchObject({ status: 200, emergency: true });
+    const metrics = await t.metrics.render();
+    expect(metrics.body).toMatch(
+      /dsip_gateway_overload_rejections_total\{scope="global",limit="maxCalls"\} 1/,
+    );
+  }, 60_000);
+
+  it("ends A when B hangs up (BYE from the callee)", async () => {
+    t = await startTestGateway(
+      GW,
+      `trunks:${PBX_TRUNK}${carrier("carrier-a", UAS)}
+routes:
+  - match: ".*"
+    to: "trunk:carrier-a"`,
+    );
+    const callee = uas(3, UAS, "uas-bye.xml");
+    ok(await uac(3, { file: "uac-recv-bye.xml" }), 3);
+    ok(await callee, 3);
+    const { sqlite } = await records();
+    expect(sqlite).toHaveLength(3);
+    for (const r of sqlite) expect(r).toMatchObject({ status: 200, hangupBy: "callee", reason: "BYE" });
+  }, 60_000);
+});

@@ -1,0 +1,111 @@
+/**
+ * An in-process gateway for the end-to-end tests: a temp YAML config (loaded
+ * through loadConfig, so the tests exercise the real schema), short SIP timers
+ * so drains take seconds, and helpers to wait for an empty gateway and read
+ * the CDR stores.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import Database from "better-sqlite3";
+import pino from "pino";
+import type { CallRecord } from "../../src/b2bua/cdr.js";
+import { Gateway } from "../../src/b2bua/gateway.js";
+import { loadConfig } from "../../src/config/index.js";
+import { GatewayMetrics } from "../../src/ops/metrics.js";
+import { waitFor } from "./wait.js";
+
+/** T1 = 100 ms keeps Timers B/F/H/J (64·T1) at 6.4 s; T4 = 1 s bounds Timers I and K. */
+export const GW_TIMERS = { t1: 100, t2: 4000, t4: 1000 };
+
+export interface TestGateway {
+  gw: Gateway;
+  metrics: GatewayMetrics;
+  dir: string;
+  sqlite: string;
+  jsonl: string;
+  stop(): Promise<void>;
+}
+
+/** `body` is the YAML after the sip/cdr keys (trunks, routes, limits …). */
+export async function startTestGateway(sipPort: number, body: string): Promise<TestGateway> {
+  const dir = mkdtempSync(join(tmpdir(), "dsip-gw-"));
+  const sqlite = join(dir, "cdr.sqlite");
+  const jsonl = join(dir, "cdr.jsonl");
+  const file = join(dir, "gateway.yaml");
+  writeFileSync(
+    file,
+    [
+      "sip:",
+      `  listen: ["udp:127.0.0.1:${sipPort}", "tcp:127.0.0.1:${sipPort}"]`,
+      "cdr:",
+      `  sqlite: "${sqlite}"`,
+      `  jsonl: "${jsonl}"`,
+      "logging:",
+      `  level: ${process.env.GW_TEST_LOG ?? "silent"}`,
+      body,
+    ].join("\n"),
+  );
+  const config = loadConfig(file, { env: {} });
+  const metrics = new GatewayMetrics({ defaultMetrics: false });
+  const logger = pino({ level: config.logging.level }, pino.destination(2));
+  const gw = new Gateway(config, { logger, metrics, timers: GW_TIMERS });
+  await gw.start();
+  return {
+    gw,
+    metrics,
+    dir,
+    sqlite,
+    jsonl,
+    stop: async () => {
+      await gw.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Waits for zero calls, dialogs, transactions and pending 2xx. */
+export async function waitDrained(gw: Gateway, timeoutMs = 20_000): Promise<void> {
+  await waitFor(
+    () => {
+      const c = gw.counts();
+      return (
+        c.calls === 0 &&
+        c.dialogs.total === 0 &&
+        c.transactions.total === 0 &&
+        c.transactions.pending2xx === 0
+      );
+    },
+    timeoutMs,
+    "the gateway to hold no call, dialog or transaction",
+  );
+}
+
+export function sqliteRecords(path: string): CallRecord[] {
+  const db = new Database(path, { readonly: true });
+  try {
+    return (db.prepare("SELECT record FROM cdr ORDER BY seq").all() as { record: string }[]).map(
+      (r) => JSON.parse(r.record) as CallRecord,
+    );
+  } finally {
+    db.close();
+  }
+}
+
+export function jsonlRecords(path: string): CallRecord[] {
+  let text = "";
+  try {
+    text = readFileSync(path, "utf8");
+  } catch {
+    return [];
+  }
+  return text
+    .split("\n")
+    .filter((l) => l.length > 0)
+    .map((l) => JSON.parse(l) as CallRecord);
+}
+
+/** The SIPp scenario files of this repository. */
+export const SCENARIOS = fileURLToPath(new URL("../sipp-scenarios/", import.meta.url));
+export const scenario = (name: string): string => join(SCENARIOS, name);
