@@ -42,3 +42,25 @@ describe("JCS (RFC 8785)", () => {
     for (const [n, text] of cases) expect(canonicalJson([n])).toBe(`[${text}]`);
   });
 });
+
+describe("JCS cross-check", () => {
+  it("matches the independent `canonicalize` package on random JSON", async () => {
+    const fc = (await import("fast-check")).default;
+    const { default: canonicalize } = await import("canonicalize");
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 6 }), (value) => {
+        expect(canonicalJson(value)).toBe(canonicalize(value));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("refuses lone surrogates and non-finite numbers", () => {
+    expect(() => canonicalJson({ a: "\ud800x" })).toThrow(TypeError);
+    expect(() => canonicalJson({ "\udc00": 1 })).toThrow(TypeError);
+    expect(() => canonicalJson([Number.NaN])).toThrow(TypeError);
+    let deep: unknown = 1;
+    for (let i = 0; i < 100; i++) deep = [deep];
+    expect(() => canonicalJson(deep)).toThrow(/deeply/);
+  });
+});
