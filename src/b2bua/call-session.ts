@@ -196,11 +196,16 @@ export class CallSession {
     legs.uac.on("destroy", ended("callee"));
   }
 
-  /** Ends a connected call from the gateway's side (shutdown): BYE on both legs. */
+  /** Ends the call from the gateway's side (shutdown): BYE on both legs, or 503 to A while B still rings. */
   async hangup(reason = "shutdown"): Promise<void> {
     if (this.ended) return;
     const legs = this.legs;
-    if (!legs) return;
+    if (!legs) {
+      // Still ringing: A gets 503; should B answer later, createB2BUA BYEs it since A has failed.
+      if (!this.res.finalSent) this.res.send(503, "Service Unavailable");
+      this.finish(503, "gateway", reason);
+      return;
+    }
     this.finish(200, "gateway", reason);
     const headers: [string, string][] = [["Reason", SHUTDOWN_REASON]];
     await Promise.all([

@@ -222,4 +222,23 @@ routes:
     expect(sqlite).toHaveLength(3);
     for (const r of sqlite) expect(r).toMatchObject({ status: 200, hangupBy: "callee", reason: "BYE" });
   }, 60_000);
+
+  it("propagates CANCEL: 487 to the caller, CANCEL to the ringing callee", async () => {
+    t = await startTestGateway(
+      GW,
+      `trunks:${PBX_TRUNK}${carrier("carrier-a", UAS)}
+routes:
+  - match: ".*"
+    to: "trunk:carrier-a"`,
+    );
+    const callee = uas(3, UAS, "uas-ring-cancel.xml");
+    ok(await uac(3, { file: "uac-cancel.xml" }), 3);
+    ok(await callee, 3);
+    const { sqlite } = await records();
+    expect(sqlite).toHaveLength(3);
+    for (const r of sqlite) {
+      expect(r).toMatchObject({ status: 487, hangupBy: "caller", reason: "CANCEL", answer: null });
+      expect(r.legs[1]!.status).toBe(487);
+    }
+  }, 60_000);
 });
