@@ -241,4 +241,26 @@ routes:
       expect(r.legs[1]!.status).toBe(487);
     }
   }, 60_000);
+
+  it("passes a callee's 486 back to the caller without failing over", async () => {
+    t = await startTestGateway(
+      GW,
+      `trunks:${PBX_TRUNK}${carrier("busy", UAS)}${carrier("spare", UAS2)}
+routes:
+  - match: ".*"
+    to: ["trunk:busy", "trunk:spare"]`,
+    );
+    const callee = uas(2, UAS, "uas-486.xml");
+    ok(await uac(2, { file: "uac-expect-486.xml" }), 2);
+    ok(await callee, 2);
+    const { sqlite } = await records();
+    expect(sqlite).toHaveLength(2);
+    for (const r of sqlite) {
+      expect(r).toMatchObject({ status: 486, hangupBy: "callee", answer: null });
+      expect(r.legs.map((l) => [l.role, l.trunk, l.status])).toEqual([
+        ["a", "pbx", undefined],
+        ["b", "busy", 486],
+      ]);
+    }
+  }, 60_000);
 });
