@@ -263,4 +263,30 @@ routes:
       ]);
     }
   }, 60_000);
+
+  it("completes every call with 10 % packet loss on both legs (-lost 10)", async () => {
+    t = await startTestGateway(
+      GW,
+      `trunks:${PBX_TRUNK}${carrier("carrier-a", UAS)}
+routes:
+  - match: ".*"
+    to: "trunk:carrier-a"`,
+    );
+    // uas-answer-at-once: SIPp's built-in uas cannot absorb a retransmitted INVITE after its 180 (see the file).
+    const callee = runSipp({
+      scenario: scenario("uas-answer-at-once.xml"),
+      localPort: UAS,
+      calls: 20,
+      lost: 10,
+      timeoutMs: 50_000,
+    });
+    const caller = await uac(20, { rate: 10, extra: ["-lost", "10"] });
+    // With loss SIPp logs benign "dead call" retransmissions in its error file; the counts decide.
+    const counts = (r: SippResult) => ({ exit: r.exitCode, ok: r.stats.successful, failed: r.stats.failed });
+    expect(counts(caller)).toEqual({ exit: 0, ok: 20, failed: 0 });
+    expect(counts(await callee)).toEqual({ exit: 0, ok: 20, failed: 0 });
+    const { sqlite } = await records();
+    expect(sqlite).toHaveLength(20);
+    expect(sqlite.every((r) => r.status === 200)).toBe(true);
+  }, 90_000);
 });
