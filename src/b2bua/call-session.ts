@@ -187,8 +187,10 @@ export class CallSession {
     this.state = "connected";
     this.log.info({ bCallId: legs.uac.sip.callId }, "call connected");
     // createB2BUA already ends the other leg; here we only note who hung up and why.
-    const ended = (by: HangupBy) => (info: DestroyInfo) => {
+    const ended = (side: HangupBy) => (info: DestroyInfo) => {
       const reason = info.reason === "bye" ? "BYE" : info.reason;
+      // A dialog dropped by the gateway closing was not hung up by that side.
+      const by: HangupBy = info.reason === "shutdown" ? "gateway" : side;
       this.log.info({ by, reason }, "call ended");
       this.finish(200, by, reason);
     };
