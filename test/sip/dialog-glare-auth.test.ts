@@ -116,10 +116,7 @@ describe("between two of our stacks", () => {
     const hookCalls: Array<[SipResponse, SipRequest]> = [];
     const auth = (res: SipResponse, req: SipRequest): Credentials => {
       hookCalls.push([res, req]);
-      return {
-        header: "Authorization",
-        value: 'Digest username="u", realm="test", nonce="abc", response="fake"',
-      };
+      return { header: "Authorization", value: 'Digest username="u", realm="test", nonce="abc", response="fake"' };
     };
     b.srf.invite(async (req, res) => {
       uas = await b.srf.createUAS(req, res, { localSdp: SDP_B });
@@ -197,7 +194,14 @@ describe("between two of our stacks", () => {
     expect((await a.srf.request(b.uri(), { method: "NOTIFY" })).status).toBe(404);
     // an error after the last error handler reaches the default: 500
     expect((await a.srf.request(b.uri(), { method: "INFO" })).status).toBe(500);
-    expect(trace).toEqual(["all:MESSAGE", "m1", "err:nope", "all:OPTIONS", "all:NOTIFY", "all:INFO"]);
+    expect(trace).toEqual([
+      "all:MESSAGE",
+      "m1",
+      "err:nope",
+      "all:OPTIONS",
+      "all:NOTIFY",
+      "all:INFO",
+    ]);
   });
 });
 

@@ -234,7 +234,5 @@ function countResponses(peer: RawPeer, status: number): number {
 
 async function waitForResponse(peer: RawPeer, status: number) {
   await waitFor(() => countResponses(peer, status) > 0, 2000, `${status}`);
-  return peer.received.find(
-    (m) => !m.isRequest && m.status === status,
-  ) as import("../../src/sip/message.js").SipResponse;
+  return peer.received.find((m) => !m.isRequest && m.status === status) as import("../../src/sip/message.js").SipResponse;
 }

@@ -33,21 +33,9 @@ describe("negotiation as UAS", () => {
     });
   });
   it("refresher: as named, else uac when it supports timer, else uas; Require: timer only if supported", () => {
-    const named = negotiateAsUas(
-      invite([
-        ["Session-Expires", "300;refresher=uas"],
-        ["Supported", "timer"],
-      ]),
-      cfg,
-    );
+    const named = negotiateAsUas(invite([["Session-Expires", "300;refresher=uas"], ["Supported", "timer"]]), cfg);
     expect(named).toMatchObject({ kind: "accept", terms: { interval: 300, refresher: "uas" } });
-    const sup = negotiateAsUas(
-      invite([
-        ["Session-Expires", "300"],
-        ["Supported", "timer"],
-      ]),
-      cfg,
-    );
+    const sup = negotiateAsUas(invite([["Session-Expires", "300"], ["Supported", "timer"]]), cfg);
     expect(sup).toMatchObject({ terms: { refresher: "uac" } });
     expect(sup.kind === "accept" && sup.responseHeaders).toContainEqual(["Require", "timer"]);
     const none = negotiateAsUas(invite([["Session-Expires", "300"]]), cfg);
@@ -55,13 +43,7 @@ describe("negotiation as UAS", () => {
     expect(none.kind === "accept" && none.responseHeaders.some(([n]) => n === "Require")).toBe(false);
   });
   it("lowers a long interval to our preference, never below the request's Min-SE", () => {
-    const r = negotiateAsUas(
-      invite([
-        ["Session-Expires", "7200"],
-        ["Min-SE", "2000"],
-      ]),
-      cfg,
-    );
+    const r = negotiateAsUas(invite([["Session-Expires", "7200"], ["Min-SE", "2000"]]), cfg);
     expect(r).toMatchObject({ terms: { interval: 2000 } });
     const r2 = negotiateAsUas(invite([["Session-Expires", "7200"]]), cfg);
     expect(r2).toMatchObject({ terms: { interval: 1800 } });
