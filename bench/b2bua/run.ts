@@ -7,6 +7,7 @@
  *
  *   npm run bench:b2bua
  *   BENCH_RATES=100,200 BENCH_SECONDS=5 npm run bench:b2bua
+ *   BENCH_CDR=off npm run bench:b2bua      # without CDR writes, to see their cost
  *
  * Kamailio stateless is a ceiling (SIPp and the machine), not a like-for-like
  * competitor: the gateway runs two dialogs, four transactions per call and
@@ -30,6 +31,8 @@ const SIPP_UAC = 26361;
 const SIPP_UAS = 26362;
 const KAMAILIO_PORT = 26370;
 const NUMBER = "12015550123";
+/** BENCH_CDR=off measures the gateway without its durable CDR writes (two fsyncs per batch). */
+const CDR = process.env.BENCH_CDR !== "off";
 
 /** A SIPp uas for the whole run (stopped by us, not by a call count). */
 function startSippUas(port: number): ChildProcess {
@@ -48,8 +51,8 @@ async function benchGateway(): Promise<Step[]> {
     `sip:
   listen: ["udp:127.0.0.1:${GW_PORT}"]
 cdr:
-  sqlite: "${join(dir, "cdr.sqlite")}"
-  jsonl: "${join(dir, "cdr.jsonl")}"
+  sqlite: ${CDR ? `"${join(dir, "cdr.sqlite")}"` : "null"}
+  jsonl: ${CDR ? `"${join(dir, "cdr.jsonl")}"` : "null"}
 logging:
   level: warn
 trunks:

@@ -75,7 +75,10 @@ export async function stepRates(name: string, port: number, opts: SteppingOption
     console.error(
       `${name} @${rate} cps: ok ${step.ok}/${calls} failed ${step.failed} retrans ${step.retransmissions} p50 ${step.p50} ms p99 ${step.p99} ms${step.note ? ` ${step.note}` : ""}`,
     );
-    if (!step.clean) break;
+    if (!step.clean) {
+      if (r.errors) console.error(`${name} @${rate} cps: SIPp errors: ${r.errors.slice(0, 1500)}`);
+      break;
+    }
     await new Promise((res) => setTimeout(res, 1000));
   }
   return steps;

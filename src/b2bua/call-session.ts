@@ -187,8 +187,10 @@ export class CallSession {
     this.state = "connected";
     this.log.info({ bCallId: legs.uac.sip.callId }, "call connected");
     // createB2BUA already ends the other leg; here we only note who hung up and why.
-    const ended = (by: HangupBy) => (info: DestroyInfo) => {
+    const ended = (side: HangupBy) => (info: DestroyInfo) => {
       const reason = info.reason === "bye" ? "BYE" : info.reason;
+      // A dialog dropped by the gateway closing was not hung up by that side.
+      const by: HangupBy = info.reason === "shutdown" ? "gateway" : side;
       this.log.info({ by, reason }, "call ended");
       this.finish(200, by, reason);
     };
@@ -196,11 +198,16 @@ export class CallSession {
     legs.uac.on("destroy", ended("callee"));
   }
 
-  /** Ends a connected call from the gateway's side (shutdown): BYE on both legs. */
+  /** Ends the call from the gateway's side (shutdown): BYE on both legs, or 503 to A while B still rings. */
   async hangup(reason = "shutdown"): Promise<void> {
     if (this.ended) return;
     const legs = this.legs;
-    if (!legs) return;
+    if (!legs) {
+      // Still ringing: A gets 503; should B answer later, createB2BUA BYEs it since A has failed.
+      if (!this.res.finalSent) this.res.send(503, "Service Unavailable");
+      this.finish(503, "gateway", reason);
+      return;
+    }
     this.finish(200, "gateway", reason);
     const headers: [string, string][] = [["Reason", SHUTDOWN_REASON]];
     await Promise.all([

@@ -222,4 +222,71 @@ routes:
     expect(sqlite).toHaveLength(3);
     for (const r of sqlite) expect(r).toMatchObject({ status: 200, hangupBy: "callee", reason: "BYE" });
   }, 60_000);
+
+  it("propagates CANCEL: 487 to the caller, CANCEL to the ringing callee", async () => {
+    t = await startTestGateway(
+      GW,
+      `trunks:${PBX_TRUNK}${carrier("carrier-a", UAS)}
+routes:
+  - match: ".*"
+    to: "trunk:carrier-a"`,
+    );
+    const callee = uas(3, UAS, "uas-ring-cancel.xml");
+    ok(await uac(3, { file: "uac-cancel-ringing.xml" }), 3);
+    ok(await callee, 3);
+    const { sqlite } = await records();
+    expect(sqlite).toHaveLength(3);
+    for (const r of sqlite) {
+      expect(r).toMatchObject({ status: 487, hangupBy: "caller", reason: "CANCEL", answer: null });
+      expect(r.legs[1]!.status).toBe(487);
+    }
+  }, 60_000);
+
+  it("passes a callee's 486 back to the caller without failing over", async () => {
+    t = await startTestGateway(
+      GW,
+      `trunks:${PBX_TRUNK}${carrier("busy", UAS)}${carrier("spare", UAS2)}
+routes:
+  - match: ".*"
+    to: ["trunk:busy", "trunk:spare"]`,
+    );
+    const callee = uas(2, UAS, "uas-486.xml");
+    ok(await uac(2, { file: "uac-expect-486.xml" }), 2);
+    ok(await callee, 2);
+    const { sqlite } = await records();
+    expect(sqlite).toHaveLength(2);
+    for (const r of sqlite) {
+      expect(r).toMatchObject({ status: 486, hangupBy: "callee", answer: null });
+      expect(r.legs.map((l) => [l.role, l.trunk, l.status])).toEqual([
+        ["a", "pbx", undefined],
+        ["b", "busy", 486],
+      ]);
+    }
+  }, 60_000);
+
+  it("completes every call with 10 % packet loss on both legs (-lost 10)", async () => {
+    t = await startTestGateway(
+      GW,
+      `trunks:${PBX_TRUNK}${carrier("carrier-a", UAS)}
+routes:
+  - match: ".*"
+    to: "trunk:carrier-a"`,
+    );
+    // uas-answer-at-once: SIPp's built-in uas cannot absorb a retransmitted INVITE after its 180 (see the file).
+    const callee = runSipp({
+      scenario: scenario("uas-answer-at-once.xml"),
+      localPort: UAS,
+      calls: 20,
+      lost: 10,
+      timeoutMs: 50_000,
+    });
+    const caller = await uac(20, { rate: 10, extra: ["-lost", "10"] });
+    // With loss SIPp logs benign "dead call" retransmissions in its error file; the counts decide.
+    const counts = (r: SippResult) => ({ exit: r.exitCode, ok: r.stats.successful, failed: r.stats.failed });
+    expect(counts(caller)).toEqual({ exit: 0, ok: 20, failed: 0 });
+    expect(counts(await callee)).toEqual({ exit: 0, ok: 20, failed: 0 });
+    const { sqlite } = await records();
+    expect(sqlite).toHaveLength(20);
+    expect(sqlite.every((r) => r.status === 200)).toBe(true);
+  }, 90_000);
 });
