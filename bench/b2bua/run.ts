@@ -20,9 +20,8 @@ import { join } from "node:path";
 import pino from "pino";
 import { Gateway } from "../../src/b2bua/gateway.js";
 import { loadConfig } from "../../src/config/index.js";
-import { kamailioConfig, type RunningKamailio, startKamailio } from "../../test/support/kamailio.js";
 import { hasCommand } from "../../test/support/sipp.js";
-import { best, cell, type Step, stepRates } from "../lib/stepping.js";
+import { printSideBySide, type Step, stepKamailioStateless, stepRates } from "../lib/stepping.js";
 
 const RATES = (process.env.BENCH_RATES ?? "100,200,400,600,800,1000,1500").split(",").map(Number);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -92,50 +91,22 @@ routes:
   }
 }
 
-async function benchKamailio(): Promise<Step[] | string> {
-  if (!hasCommand("kamailio")) return "kamailio not installed";
-  let kamailio: RunningKamailio;
-  try {
-    kamailio = await startKamailio(kamailioConfig("bench.cfg"), [`udp:127.0.0.1:${KAMAILIO_PORT}`]);
-  } catch (err) {
-    return (err as Error).message.slice(0, 300);
-  }
-  try {
-    return await stepRates("kamailio", KAMAILIO_PORT, { rates: RATES, seconds: SECONDS, sippPort: SIPP_UAC });
-  } finally {
-    await kamailio.stop();
-  }
-}
-
 async function main(): Promise<void> {
   if (!hasCommand("sipp")) throw new Error("sipp (Debian sip-tester) is required");
   const started = Date.now();
   const ours = await benchGateway();
-  const kam = await benchKamailio();
-  const kamSteps = typeof kam === "string" ? [] : kam;
-  console.log(`\nSIPp uac → X over UDP on loopback, ${SECONDS} s per step, INVITE→200 response times`);
-  console.log(
-    `${"rate".padEnd(8)}| ${"gateway (B2BUA → SIPp uas, CDRs)".padEnd(44)}| Kamailio (stateless sl_send_reply)`,
+  const kam = await stepKamailioStateless(KAMAILIO_PORT, {
+    rates: RATES,
+    seconds: SECONDS,
+    sippPort: SIPP_UAC,
+  });
+  printSideBySide(
+    `SIPp uac → X over UDP on loopback, ${SECONDS} s per step, INVITE→200 response times`,
+    "gateway (B2BUA → SIPp uas, CDRs)",
+    ours,
+    kam,
+    RATES,
   );
-  console.log(`${"-".repeat(8)}+${"-".repeat(45)}+${"-".repeat(44)}`);
-  for (const rate of RATES) {
-    const o = ours.find((s) => s.rate === rate);
-    const k = kamSteps.find((s) => s.rate === rate);
-    if (!o && !k) continue;
-    console.log(
-      `${String(rate).padEnd(8)}| ${cell(o).padEnd(44)}| ${typeof kam === "string" ? kam : cell(k)}`,
-    );
-  }
-  const bo = best(ours);
-  const bk = best(kamSteps);
-  const ratio = bo && bk ? ` — ratio ${(bo.rate / bk.rate).toFixed(2)}×` : "";
-  console.log(
-    `\nhighest clean rate: gateway ${bo ? `${bo.rate} cps (p50 ${bo.p50} ms, p99 ${bo.p99} ms)` : "none"}; ` +
-      `kamailio ${bk ? `${bk.rate} cps` : typeof kam === "string" ? kam : "none"}${ratio}`,
-  );
-  const topped = (steps: Step[]) => steps.length === RATES.length && steps.every((s) => s.clean);
-  if (topped(ours) || topped(kamSteps))
-    console.log("(clean at the top step: limited by the steps, not by itself)");
   console.log(`total ${Math.round((Date.now() - started) / 1000)} s`);
 }
 

@@ -4,7 +4,8 @@
  * stopping at the first step with a failed call. Per step: calls completed,
  * failures, retransmissions, achieved rate and INVITE→200 percentiles.
  */
-import { runSipp, type SippResult } from "../../test/support/sipp.js";
+import { kamailioConfig, type RunningKamailio, startKamailio } from "../../test/support/kamailio.js";
+import { hasCommand, runSipp, type SippResult } from "../../test/support/sipp.js";
 
 export interface Step {
   rate: number;
@@ -93,4 +94,56 @@ export function cell(s: Step | undefined): string {
   if (!s) return "-";
   const status = s.clean ? "ok" : `FAIL ${s.failed}`;
   return `${s.achievedCps} cps ${status}, p50 ${s.p50} / p99 ${s.p99} ms`;
+}
+
+/**
+ * The reference every SIP benchmark runs beside ours: the same steps against
+ * Kamailio answering statelessly (config/kamailio/bench.cfg). A string says
+ * why Kamailio could not be measured.
+ */
+export async function stepKamailioStateless(port: number, opts: SteppingOptions): Promise<Step[] | string> {
+  if (!hasCommand("kamailio")) return "kamailio not installed";
+  let kamailio: RunningKamailio;
+  try {
+    kamailio = await startKamailio(kamailioConfig("bench.cfg"), [`udp:127.0.0.1:${port}`]);
+  } catch (err) {
+    return (err as Error).message.slice(0, 300);
+  }
+  try {
+    return await stepRates("kamailio", port, opts);
+  } finally {
+    await kamailio.stop();
+  }
+}
+
+/** Prints ours and Kamailio's steps side by side, then each one's highest clean rate. */
+export function printSideBySide(
+  title: string,
+  oursLabel: string,
+  ours: Step[],
+  kam: Step[] | string,
+  rates: number[],
+): void {
+  const kamSteps = typeof kam === "string" ? [] : kam;
+  console.log(`\n${title}`);
+  console.log(`${"rate".padEnd(8)}| ${oursLabel.padEnd(44)}| Kamailio (stateless sl_send_reply)`);
+  console.log(`${"-".repeat(8)}+${"-".repeat(45)}+${"-".repeat(44)}`);
+  for (const rate of rates) {
+    const o = ours.find((s) => s.rate === rate);
+    const k = kamSteps.find((s) => s.rate === rate);
+    if (!o && !k) continue;
+    console.log(
+      `${String(rate).padEnd(8)}| ${cell(o).padEnd(44)}| ${typeof kam === "string" ? kam : cell(k)}`,
+    );
+  }
+  const bo = best(ours);
+  const bk = best(kamSteps);
+  const ratio = bo && bk ? ` — ratio ${(bo.rate / bk.rate).toFixed(2)}×` : "";
+  console.log(
+    `\nhighest clean rate: ours ${bo ? `${bo.rate} cps (p50 ${bo.p50} ms, p99 ${bo.p99} ms)` : "none"}; ` +
+      `kamailio ${bk ? `${bk.rate} cps (p50 ${bk.p50} ms, p99 ${bk.p99} ms)` : typeof kam === "string" ? kam : "none"}${ratio}`,
+  );
+  const topped = (steps: Step[]) => steps.length === rates.length && steps.every((s) => s.clean);
+  if (topped(ours) || topped(kamSteps))
+    console.log("(clean at the top step: limited by SIPp or the steps, not by itself)");
 }
