@@ -42,6 +42,14 @@ function carrier(name: string, port: number, transport = "udp"): string {
     transport: ${transport}`;
 }
 
+/** The PBX trunk plus one carrier trunk to the SIPp uas, every number routed to it. */
+function oneCarrierConfig(): string {
+  return `trunks:${PBX_TRUNK}${carrier("carrier-a", UAS)}
+routes:
+  - match: ".*"
+    to: "trunk:carrier-a"`;
+}
+
 let t: TestGateway | undefined;
 
 afterEach(async () => {
@@ -103,13 +111,7 @@ function uac(
 
 describe.skipIf(!hasSipp)("gateway: SIPp uac → gateway → SIPp uas", () => {
   it("connects 25 calls and writes exactly 25 CDRs to SQLite and JSON lines", async () => {
-    t = await startTestGateway(
-      GW,
-      `trunks:${PBX_TRUNK}${carrier("carrier-a", UAS)}
-routes:
-  - match: ".*"
-    to: "trunk:carrier-a"`,
-    );
+    t = await startTestGateway(GW, oneCarrierConfig());
     const callee = uas(25);
     const caller = await uac(25, { rate: 25 });
     ok(caller, 25);
@@ -208,13 +210,7 @@ routes:
   }, 60_000);
 
   it("ends A when B hangs up (BYE from the callee)", async () => {
-    t = await startTestGateway(
-      GW,
-      `trunks:${PBX_TRUNK}${carrier("carrier-a", UAS)}
-routes:
-  - match: ".*"
-    to: "trunk:carrier-a"`,
-    );
+    t = await startTestGateway(GW, oneCarrierConfig());
     const callee = uas(3, UAS, "uas-bye.xml");
     ok(await uac(3, { file: "uac-recv-bye.xml" }), 3);
     ok(await callee, 3);
@@ -224,13 +220,7 @@ routes:
   }, 60_000);
 
   it("propagates CANCEL: 487 to the caller, CANCEL to the ringing callee", async () => {
-    t = await startTestGateway(
-      GW,
-      `trunks:${PBX_TRUNK}${carrier("carrier-a", UAS)}
-routes:
-  - match: ".*"
-    to: "trunk:carrier-a"`,
-    );
+    t = await startTestGateway(GW, oneCarrierConfig());
     const callee = uas(3, UAS, "uas-ring-cancel.xml");
     ok(await uac(3, { file: "uac-cancel-ringing.xml" }), 3);
     ok(await callee, 3);
@@ -265,13 +255,7 @@ routes:
   }, 60_000);
 
   it("completes every call with 10 % packet loss on both legs (-lost 10)", async () => {
-    t = await startTestGateway(
-      GW,
-      `trunks:${PBX_TRUNK}${carrier("carrier-a", UAS)}
-routes:
-  - match: ".*"
-    to: "trunk:carrier-a"`,
-    );
+    t = await startTestGateway(GW, oneCarrierConfig());
     // uas-answer-at-once: SIPp's built-in uas cannot absorb a retransmitted INVITE after its 180 (see the file).
     const callee = runSipp({
       scenario: scenario("uas-answer-at-once.xml"),

@@ -20,6 +20,7 @@ import {
   type SendOptions,
   SrfRequest,
   SrfResponse,
+  sendArguments,
   toHeaderList,
 } from "../dialog/request-response.js";
 import { negotiateAsUas } from "../dialog/session-timer.js";
@@ -57,8 +58,7 @@ class InviteResponse extends SrfResponse {
   }
 
   override send(status: number, a?: string | SendOptions, b?: SendOptions): SipResponse | undefined {
-    const reason = typeof a === "string" ? a : undefined;
-    const opts = (typeof a === "object" ? a : b) ?? {};
+    const { reason, opts } = sendArguments(a, b);
     if (status < 200) {
       this.uas.provisional(status, opts).catch(() => {});
       return undefined;

@@ -27,7 +27,13 @@ import { formatUri } from "../uri.js";
 import type { DialogRole, DialogState } from "./dialog-state.js";
 import { SipStatusError } from "./errors.js";
 import { glareRetryDelayMs } from "./glare.js";
-import { type SendOptions, SrfRequest, SrfResponse, toHeaderList } from "./request-response.js";
+import {
+  type SendOptions,
+  SrfRequest,
+  SrfResponse,
+  sendArguments,
+  toHeaderList,
+} from "./request-response.js";
 import { isHoldOffer } from "./sdp-hold.js";
 import {
   negotiateAsUas,
@@ -483,8 +489,7 @@ export class Dialog extends EventEmitter {
     let done = false;
     return new (class extends SrfResponse {
       override send(status: number, a?: string | SendOptions, b?: SendOptions): SipResponse | undefined {
-        const reason = typeof a === "string" ? a : undefined;
-        const opts: SendOptions = (typeof a === "object" ? a : b) ?? {};
+        const { reason, opts } = sendArguments(a, b);
         const headers = toHeaderList(opts.headers).slice();
         if (status >= 200 && status < 300) headers.push(...extra);
         const sent =

@@ -19,6 +19,23 @@ export function toHeaderList(h: HeadersInit | undefined): HeaderList {
   return Object.entries(h);
 }
 
+/** The arguments of `send(status, reason?, opts?)` / `send(status, opts?)`, sorted out once. */
+export function sendArguments(
+  reasonOrOpts: string | SendOptions | undefined,
+  maybeOpts: SendOptions | undefined,
+): { reason: string | undefined; opts: SendOptions } {
+  return {
+    reason: typeof reasonOrOpts === "string" ? reasonOrOpts : undefined,
+    opts: (typeof reasonOrOpts === "object" ? reasonOrOpts : maybeOpts) ?? {},
+  };
+}
+
+/** A body without a Content-Type is SDP in this stack: say so on the wire (RFC 3261 §20.15). */
+export function addDefaultContentType(headers: HeaderList, body: string | Buffer | undefined): void {
+  if (body === undefined || body.length === 0) return;
+  if (!headers.some(([n]) => /^content-type$/i.test(n))) headers.push(["Content-Type", "application/sdp"]);
+}
+
 export interface SendOptions {
   headers?: HeadersInit;
   body?: string | Buffer;
@@ -84,16 +101,9 @@ export class SrfResponse {
     reasonOrOpts?: string | SendOptions,
     maybeOpts?: SendOptions,
   ): SipResponse | undefined {
-    const reason = typeof reasonOrOpts === "string" ? reasonOrOpts : undefined;
-    const opts = (typeof reasonOrOpts === "object" ? reasonOrOpts : maybeOpts) ?? {};
+    const { reason, opts } = sendArguments(reasonOrOpts, maybeOpts);
     const headers = this.decorate(status, toHeaderList(opts.headers));
-    if (
-      opts.body !== undefined &&
-      opts.body.length > 0 &&
-      !headers.some(([n]) => /^content-type$/i.test(n))
-    ) {
-      headers.push(["Content-Type", "application/sdp"]);
-    }
+    addDefaultContentType(headers, opts.body);
     const res = createResponse(this.tx.request, status, {
       toTag: this.tx.localTag,
       headers,

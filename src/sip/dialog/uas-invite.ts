@@ -15,7 +15,7 @@ import type { DialogLayer } from "./dialog-layer.js";
 import { contactOf, DialogState, routeSetFrom } from "./dialog-state.js";
 import { SipStatusError } from "./errors.js";
 import type { SendOptions, SrfRequest, SrfResponse } from "./request-response.js";
-import { toHeaderList } from "./request-response.js";
+import { addDefaultContentType, toHeaderList } from "./request-response.js";
 
 export const ALLOW = "INVITE, ACK, BYE, CANCEL, OPTIONS, PRACK, UPDATE, INFO, REFER, NOTIFY, MESSAGE";
 
@@ -125,13 +125,7 @@ export class UasInvite {
       // §12.1.1: the UAS copies Record-Route into every response that makes or confirms the dialog.
       for (const rr of this.tx.request.headerValues("record-route")) headers.push(["Record-Route", rr]);
     }
-    if (
-      opts.body !== undefined &&
-      opts.body.length > 0 &&
-      !headers.some(([n]) => /^content-type$/i.test(n))
-    ) {
-      headers.push(["Content-Type", "application/sdp"]);
-    }
+    addDefaultContentType(headers, opts.body);
     const res = createResponse(this.tx.request, status, {
       toTag: this.tx.localTag,
       headers,
