@@ -14,6 +14,7 @@ import {
   type DestroyInfo,
   type Dialog,
   isSipStatusError,
+  NoAnswerError,
   type Srf,
   type SrfRequest,
   type SrfResponse,
@@ -151,7 +152,9 @@ export class CallSession {
         last = status;
         lastReason = `${status} ${reason}`;
         if (this.req.cancelled || status === 487) return this.finish(487, "caller", "CANCEL");
-        if (!isLast && isFailoverStatus(status)) {
+        // A callee that rang and did not answer is not a trunk failure: ringing it elsewhere is not failover.
+        const rangOut = err instanceof NoAnswerError && err.rang;
+        if (!isLast && isFailoverStatus(status) && !rangOut) {
           this.log.warn({ trunk: trunk.name, status, reason }, "trunk failed, trying the next");
           continue;
         }
@@ -174,6 +177,7 @@ export class CallSession {
       // Before the last trunk, keep A waiting on a failure so the next trunk can be tried.
       holdFailure: !isLast,
       passFailure: true,
+      noAnswerTimeout: trunk.noAnswerTimeout * 1000,
       proxyRequestHeaders: headerRules(this.ctx.inbound, trunk),
       localSdpB: (sdp) => media.offer(this.callId, sdp),
       localSdpA: (sdp) => media.answer(this.callId, sdp),

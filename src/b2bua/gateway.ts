@@ -120,7 +120,12 @@ export class Gateway {
       if (t.inbound.auth)
         this.digestServers.set(
           t.name,
-          new DigestServer({ realm: t.inbound.auth.realm ?? t.name, secret, kind: "www" }),
+          new DigestServer({
+            realm: t.inbound.auth.realm ?? t.name,
+            secret,
+            kind: "www",
+            algorithms: t.inbound.auth.algorithms,
+          }),
         );
     }
     this.cdr =

@@ -157,6 +157,16 @@ const digestCredentials = z.strictObject({
     .optional(),
 });
 
+/** What we demand from a trunk: credentials plus the algorithms we challenge with. */
+const inboundDigest = digestCredentials.extend({
+  algorithms: z
+    .array(z.enum(["SHA-256", "MD5"], { error: 'expected "SHA-256" or "MD5"' }), {
+      error: 'expected a list — e.g. ["SHA-256", "MD5"]',
+    })
+    .min(1, { error: 'list at least one algorithm — e.g. ["MD5"]' })
+    .default(["SHA-256", "MD5"]),
+});
+
 const trunkSchema = z.strictObject({
   name: z.string({ error: 'expected a trunk name — e.g. "carrier-a"' }).regex(/^[A-Za-z0-9._-]{1,64}$/, {
     error: 'use letters, digits, ".", "_" or "-" (at most 64) — e.g. "carrier-a"',
@@ -171,7 +181,7 @@ const trunkSchema = z.strictObject({
       acl: z
         .array(cidrString, { error: 'expected a list of CIDR blocks — e.g. ["192.0.2.0/24"]' })
         .optional(),
-      auth: digestCredentials.optional(),
+      auth: inboundDigest.optional(),
     })
     .default({}),
   outbound: z.strictObject({ auth: digestCredentials.optional() }).default({}),
@@ -184,6 +194,11 @@ const trunkSchema = z.strictObject({
     })
     .default({ trustPai: false, stripPrivacy: false, topologyHiding: true }),
   limits: limitsSchema.default({}),
+  noAnswerTimeout: z
+    .number({ error: "expected seconds as a number — e.g. 60" })
+    .min(1, { error: "at least 1 second — e.g. 60" })
+    .max(3600, { error: "at most 3600 seconds — e.g. 60" })
+    .default(60),
 });
 
 const targetString = z
@@ -258,6 +273,11 @@ export interface DigestCredentialsConfig {
   realm?: string | undefined;
 }
 
+export interface InboundDigestConfig extends DigestCredentialsConfig {
+  /** Challenges offered, the preferred first (RFC 8760); a UA that knows only MD5 needs ["MD5"]. */
+  algorithms: ("SHA-256" | "MD5")[];
+}
+
 export interface Limits {
   maxCalls?: number | undefined;
   callsPerSecond?: number | undefined;
@@ -269,11 +289,13 @@ export interface TrunkConfig {
   /** As written, for logs. */
   addressText: string;
   transport: SipTransport;
-  inbound: { acl: Cidr[]; auth?: DigestCredentialsConfig | undefined };
+  inbound: { acl: Cidr[]; auth?: InboundDigestConfig | undefined };
   outbound: { auth?: DigestCredentialsConfig | undefined };
   numbers: NumberFormat;
   headers: { trustPai: boolean; stripPrivacy: boolean; topologyHiding: boolean };
   limits: Limits;
+  /** Seconds the trunk may ring before the gateway CANCELs it and answers 408. */
+  noAnswerTimeout: number;
 }
 
 export interface RouteConfig {
@@ -369,6 +391,7 @@ export function compileConfig(input: unknown, source = "configuration"): Gateway
       numbers: numbers(t.numbers, globalNumbers),
       headers: t.headers,
       limits: t.limits,
+      noAnswerTimeout: t.noAnswerTimeout,
     })),
     routes: raw.routes.map((r) => ({
       match: r.match,

@@ -201,6 +201,7 @@ describe("CallSession helpers", () => {
     numbers: { format: "e164" },
     headers: { trustPai: false, stripPrivacy: false, topologyHiding: true },
     limits: {},
+    noAnswerTimeout: 60,
     ...over,
   });
 

@@ -4,6 +4,9 @@
  * no route, overload with an emergency call let through, BYE from the callee;
  * after every test the gateway holds no call, dialog or transaction.
  */
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { CallRecord } from "../../src/b2bua/cdr.js";
 import {
@@ -34,6 +37,19 @@ const PBX_TRUNK = `
     address: "127.0.0.1:${UAC}"
     inbound:
       acl: ["127.0.0.1/32"]`;
+
+/** The PBX trunk demanding digest on top of its ACL (MD5 only: SIPp answers nothing else). */
+const PBX_DIGEST_TRUNK = `${PBX_TRUNK}
+      auth:
+        realm: gw.test
+        username: pbx-in
+        password: s3cret-in
+        algorithms: ["MD5"]`;
+
+/** SIPp's digest credentials; its digest uri defaults to host:port, ours is the Request-URI (§22.4). */
+function digestArgs(password: string): string[] {
+  return ["-au", "pbx-in", "-ap", password, "-auth_uri", `${NUMBER}@127.0.0.1:${GW}`];
+}
 
 function carrier(name: string, port: number, transport = "udp"): string {
   return `
@@ -92,6 +108,21 @@ function uas(calls: number, port = UAS, file?: string): Promise<SippResult> {
     timeoutMs: 40_000,
     extra: debug(port),
   });
+}
+
+/**
+ * A temp copy of a scenario with "486 Busy Here" / response="486" turned into
+ * another status: SIPp checks status codes when it loads a scenario, so they
+ * cannot come from -key.
+ */
+function with486As(file: string, status: number, reason: string): string {
+  if (status === 486) return file;
+  const out = join(mkdtempSync(join(tmpdir(), "dsip-sipp-")), file.replace("486", String(status)));
+  const text = readFileSync(scenario(file), "utf8")
+    .replaceAll("486 Busy Here", `${status} ${reason}`)
+    .replaceAll('response="486"', `response="${status}"`);
+  writeFileSync(out, text);
+  return out;
 }
 
 function uac(
@@ -232,26 +263,114 @@ routes:
     }
   }, 60_000);
 
-  it("passes a callee's 486 back to the caller without failing over", async () => {
-    t = await startTestGateway(
-      GW,
-      `trunks:${PBX_TRUNK}${carrier("busy", UAS)}${carrier("spare", UAS2)}
+  it.each([
+    [486, "Busy Here"],
+    [603, "Decline"],
+    [404, "Not Found"],
+  ])(
+    "passes a callee's %i back to the caller without failing over",
+    async (status, reason) => {
+      t = await startTestGateway(
+        GW,
+        `trunks:${PBX_TRUNK}${carrier("refusing", UAS)}${carrier("spare", UAS2)}
 routes:
   - match: ".*"
-    to: ["trunk:busy", "trunk:spare"]`,
+    to: ["trunk:refusing", "trunk:spare"]`,
+      );
+      const callee = uas(2, UAS, with486As("uas-486.xml", status, reason));
+      ok(await uac(2, { file: with486As("uac-expect-486.xml", status, reason) }), 2);
+      ok(await callee, 2);
+      const { sqlite } = await records();
+      expect(sqlite).toHaveLength(2);
+      for (const r of sqlite) {
+        expect(r).toMatchObject({ status, hangupBy: "callee", answer: null });
+        expect(r.legs.map((l) => [l.role, l.trunk, l.status])).toEqual([
+          ["a", "pbx", undefined],
+          ["b", "refusing", status],
+        ]);
+      }
+    },
+    60_000,
+  );
+
+  it("answers 408 when the callee rings past the trunk's noAnswerTimeout, and CANCELs it", async () => {
+    t = await startTestGateway(
+      GW,
+      `trunks:${PBX_TRUNK}${carrier("slow", UAS)}
+    noAnswerTimeout: 1${carrier("spare", UAS2)}
+routes:
+  - match: ".*"
+    to: ["trunk:slow", "trunk:spare"]`,
     );
-    const callee = uas(2, UAS, "uas-486.xml");
-    ok(await uac(2, { file: "uac-expect-486.xml" }), 2);
+    // uas-ring-cancel: 180, then waits for our CANCEL (→ 200, 487, ACK); the spare trunk is never tried.
+    const callee = uas(2, UAS, "uas-ring-cancel.xml");
+    const started = Date.now();
+    ok(await uac(2, { file: with486As("uac-expect-486.xml", 408, "Request Timeout"), rate: 1 }), 2);
     ok(await callee, 2);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
     const { sqlite } = await records();
     expect(sqlite).toHaveLength(2);
     for (const r of sqlite) {
-      expect(r).toMatchObject({ status: 486, hangupBy: "callee", answer: null });
-      expect(r.legs.map((l) => [l.role, l.trunk, l.status])).toEqual([
-        ["a", "pbx", undefined],
-        ["b", "busy", 486],
+      expect(r).toMatchObject({ status: 408, answer: null });
+      expect(r.legs.map((l) => [l.role, l.trunk])).toEqual([
+        ["a", "pbx"],
+        ["b", "slow"],
       ]);
     }
+  }, 60_000);
+
+  it("relays re-INVITEs: hold (sendonly → recvonly) and resume (sendrecv) end to end", async () => {
+    t = await startTestGateway(GW, oneCarrierConfig());
+    const callee = uas(3, UAS, "uas-reinvite.xml");
+    ok(await uac(3, { file: "uac-reinvite.xml" }), 3);
+    ok(await callee, 3);
+    const { sqlite } = await records();
+    expect(sqlite.map((r) => r.status)).toEqual([200, 200, 200]);
+  }, 60_000);
+
+  it("relays PRACK end to end: the caller requires 100rel, the callee's 183 arrives reliably", async () => {
+    t = await startTestGateway(GW, oneCarrierConfig());
+    const callee = uas(3, UAS, "uas-early-media.xml");
+    ok(await uac(3, { file: "uac-100rel.xml" }), 3);
+    ok(await callee, 3);
+    const { sqlite } = await records();
+    expect(sqlite.map((r) => r.status)).toEqual([200, 200, 200]);
+  }, 60_000);
+
+  it("authenticates both ways: digest demanded from the caller's trunk, answered to the callee's", async () => {
+    t = await startTestGateway(
+      GW,
+      `trunks:${PBX_DIGEST_TRUNK}
+  - name: carrier-a
+    address: "127.0.0.1:${UAS}"
+    outbound:
+      auth:
+        username: gw-out
+        password: s3cret-out
+routes:
+  - match: ".*"
+    to: "trunk:carrier-a"`,
+    );
+    const callee = uas(3, UAS, "uas-digest.xml");
+    ok(await uac(3, { file: "uac-digest.xml", extra: digestArgs("s3cret-in") }), 3);
+    ok(await callee, 3);
+    const { sqlite } = await records();
+    // The challenged first INVITE is not a call attempt: one record per authenticated call.
+    expect(sqlite.map((r) => r.status)).toEqual([200, 200, 200]);
+  }, 60_000);
+
+  it("challenges a caller with the wrong digest password again and never opens a B leg", async () => {
+    t = await startTestGateway(
+      GW,
+      `trunks:${PBX_DIGEST_TRUNK}${carrier("carrier-a", UAS)}
+routes:
+  - match: ".*"
+    to: "trunk:carrier-a"`,
+    );
+    // uac-digest-refused succeeds only when its second INVITE is challenged again.
+    ok(await uac(2, { file: "uac-digest-refused.xml", extra: digestArgs("wrong") }), 2);
+    // Challenges are not call attempts; a call that had reached routing would have a record.
+    expect((await records()).sqlite).toHaveLength(0);
   }, 60_000);
 
   it("completes every call with 10 % packet loss on both legs (-lost 10)", async () => {

@@ -6,7 +6,7 @@
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { isAbsolute, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import pino from "pino";
@@ -108,4 +108,5 @@ export function jsonlRecords(path: string): CallRecord[] {
 
 /** The SIPp scenario files of this repository. */
 export const SCENARIOS = fileURLToPath(new URL("../sipp-scenarios/", import.meta.url));
-export const scenario = (name: string): string => join(SCENARIOS, name);
+/** A scenario of test/sipp-scenarios by name, or a path as given when absolute (a generated variant). */
+export const scenario = (name: string): string => (isAbsolute(name) ? name : join(SCENARIOS, name));

@@ -49,6 +49,20 @@ export interface B2buaOptions {
   proxy?: string;
   auth?: AuthenticateHook;
   sessionTimer?: boolean | number;
+  /**
+   * Milliseconds B may take to answer once its INVITE is sent (the ring-no-answer
+   * timer, RFC 3261 §16.6 Timer C's job for a B2BUA): past it B is CANCELled and
+   * the attempt fails with 408 (`NoAnswerError`), A answered 408 unless held.
+   */
+  noAnswerTimeout?: number;
+}
+
+/** B did not answer within `noAnswerTimeout`: 408, and B was CANCELled. */
+export class NoAnswerError extends SipStatusError {
+  /** Whether B had sent any provisional response (it rang) before the timer fired. */
+  constructor(readonly rang: boolean) {
+    super(408, "Request Timeout");
+  }
 }
 
 export interface B2buaCallbacks {
@@ -59,6 +73,7 @@ export interface B2buaCallbacks {
 }
 
 const CALLER_CANCEL = 'SIP;cause=487;text="Caller Cancelled"';
+const NO_ANSWER = 'SIP;cause=408;text="No Answer"';
 
 async function sdpFor(
   spec: string | ((sdp: string, res?: SipResponse) => string | Promise<string>) | undefined,
@@ -101,7 +116,11 @@ export async function runB2bua(
   // 18x relay, in order: each may wait for A's PRACK.
   let relay: Promise<void> = Promise.resolve();
   const passProvisional = opts.passProvisionalResponses !== false;
+  let rang = false;
+  let noAnswer: NodeJS.Timeout | undefined;
+  let timedOut = false;
   const onProvisional = (r: SipResponse) => {
+    if (r.status > 100) rang = true;
     callbacks.cbProvisional?.(r);
     if (!passProvisional || r.status === 100) return;
     relay = relay.then(async () => {
@@ -128,14 +147,25 @@ export async function runB2bua(
         cbRequest: (r, inv) => {
           invite = inv;
           if (cancelled) inv.cancel(CALLER_CANCEL);
+          else if (opts.noAnswerTimeout !== undefined && opts.noAnswerTimeout > 0)
+            noAnswer = setTimeout(() => {
+              timedOut = true;
+              inv.cancel(NO_ANSWER);
+            }, opts.noAnswerTimeout);
           callbacks.cbRequest?.(r);
         },
         cbProvisional: onProvisional,
       },
     );
   } catch (err) {
+    clearTimeout(noAnswer);
     if (cancelled) throw new SipStatusError(487, "Request Terminated");
-    const e = isSipStatusError(err) ? err : new SipStatusError(500, "B Leg Failed");
+    // B's 487 to our timer's CANCEL is not B's answer to the caller: the caller hears 408.
+    const e = timedOut
+      ? new NoAnswerError(rang)
+      : isSipStatusError(err)
+        ? err
+        : new SipStatusError(500, "B Leg Failed");
     if (!opts.holdFailure && !res.finalSent && !uasInvite.failedWith) {
       if (opts.passFailure === false) uasInvite.reject(480);
       else {
@@ -146,6 +176,14 @@ export async function runB2bua(
     throw e;
   }
 
+  clearTimeout(noAnswer);
+  if (timedOut) {
+    // B's 2xx crossed our CANCEL: the timer already decided, so B is hung up, not connected.
+    await uac.destroy({ headers: [["Reason", NO_ANSWER]] }).catch(() => {});
+    const e = new NoAnswerError(rang);
+    if (!opts.holdFailure && !res.finalSent && !uasInvite.failedWith) uasInvite.reject(408, e.reason);
+    throw e;
+  }
   callbacks.cbFinalizedUac?.(uac);
   let uas: Dialog;
   try {

@@ -10,7 +10,7 @@ export { isHoldOffer } from "../dialog/sdp-hold.js";
 export * from "../dialog/session-timer.js";
 export { type UacCallbacks, UacInvite, type UacInviteOptions } from "../dialog/uac-invite.js";
 export { UasInvite } from "../dialog/uas-invite.js";
-export type { B2buaCallbacks, B2buaOptions } from "./b2bua.js";
+export { type B2buaCallbacks, type B2buaOptions, NoAnswerError } from "./b2bua.js";
 export * from "./header-rules.js";
 export * from "./middleware.js";
 export * from "./srf.js";
