@@ -28,6 +28,14 @@ export interface MediaOptions {
   gatherTimeoutMs?: number;
 }
 
+/**
+ * werift throws on `a=rtcp:PORT` without an address (the short form rtpengine
+ * emits). With rtcp-mux the line carries nothing we need, so it is dropped.
+ */
+export function remoteSdpForWerift(sdp: string): string {
+  return sdp.replace(/^a=rtcp:\d+[ \t]*\r?\n/gm, "");
+}
+
 function peerConnection(options: MediaOptions): RTCPeerConnection {
   return new RTCPeerConnection({
     codecs: {
@@ -108,7 +116,7 @@ export class AudioLeg {
   static async answer(offer: string, options: MediaOptions): Promise<{ leg: AudioLeg; sdp: string }> {
     const leg = new AudioLeg(peerConnection(options), options);
     try {
-      await leg.pc.setRemoteDescription({ type: "offer", sdp: offer });
+      await leg.pc.setRemoteDescription({ type: "offer", sdp: remoteSdpForWerift(offer) });
       const transceiver: RTCRtpTransceiver | undefined = leg.pc
         .getTransceivers()
         .find((t) => t.kind === "audio");
@@ -132,7 +140,7 @@ export class AudioLeg {
 
   /** On the caller: the answer (or an early-media SDP standing in for it). */
   async setAnswer(sdp: string): Promise<void> {
-    await this.pc.setRemoteDescription({ type: "answer", sdp });
+    await this.pc.setRemoteDescription({ type: "answer", sdp: remoteSdpForWerift(sdp) });
   }
 
   get hasRemote(): boolean {
