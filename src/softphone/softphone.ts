@@ -240,7 +240,7 @@ export class Softphone extends EventEmitter<SoftphoneEvents> {
     for (const call of open) {
       if (call.answered) void this.hangup(call, reason);
       else if (call.direction === "outgoing") void this.cancel(call, "abort", reason);
-      else void this.reject(call, 480, "callee:unavailable", reason);
+      else void this.reject(call, 480, "callee:temporarily-unavailable", reason);
     }
     return Promise.all(open.map((c) => c.done));
   }
@@ -356,6 +356,16 @@ export class Softphone extends EventEmitter<SoftphoneEvents> {
     if (invite.cap.features.includes("progress")) {
       this.sendTo(call, { type: "dsip.progress", stage: "ringing" });
       this.emit("call", { type: "ringing", call: call.id, from: this.did });
+    }
+    // A caller that vanished without dsip.cancel must not leave the call ringing forever.
+    if (invite.exp !== undefined) {
+      const left = Math.max(0, invite.exp * 1000 - Date.now());
+      call.timers.push(
+        setTimeout(() => {
+          if (!call.answered)
+            void this.finish(call, { status: "cancelled", endedBy: "remote", reason: "invite expired" });
+        }, left),
+      );
     }
     if (!opts.answer) return;
     call.timers.push(

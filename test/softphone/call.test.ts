@@ -2,8 +2,10 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { MessageOf } from "../../src/agent/messages.js";
 import type { Arrival } from "../../src/agent/ws-client.js";
 import { parseWav, rms, toneRatio } from "../../src/softphone/audio.js";
+import { AudioLeg } from "../../src/softphone/media.js";
 import { type CallEvent, Softphone } from "../../src/softphone/softphone.js";
 import { clientFor, removeDir, startTestGateway, type TestGateway } from "../agent/gateway-fixture.js";
 import { identity } from "../agent/helpers.js";
@@ -142,5 +144,55 @@ describe("softphone ⇄ softphone through the gateway", () => {
     const result = await a.call(b.did, { signal: abort.signal });
     expect(result).toMatchObject({ status: "cancelled", reason: "aborted" });
     expect(seen.map((e) => e.type)).toEqual(["ringing", "ended"]);
+  });
+
+  it("a hand-rolled callee (as the gateway's DSIP→SIP leg will be): trying, early media, answer, BYE", async () => {
+    const a = await phone(20);
+    const endpoint = clientFor(gw, identity(21));
+    await endpoint.start();
+    const legs: AudioLeg[] = [];
+    const byes: MessageOf<"dsip.bye">[] = [];
+    endpoint.on("message", ({ message: m }) => {
+      if (m.type === "dsip.bye") byes.push(m);
+      if (m.type !== "dsip.invite") return;
+      void (async () => {
+        const reply = { to: m.from, correlates: m.id };
+        endpoint.send({ type: "dsip.progress", ...reply, stage: "trying" });
+        const { leg, sdp } = await AudioLeg.answer(m.media.sdp, { toneHz: 1300 });
+        legs.push(leg);
+        // SIP 183 with SDP, then 200 with the same SDP.
+        endpoint.send({ type: "dsip.progress", ...reply, stage: "early-media", media: { sdp } });
+        await new Promise((r) => setTimeout(r, 1200));
+        endpoint.send({ type: "dsip.answer", ...reply, cap: { ver: "1.0", features: [] }, media: { sdp } });
+      })();
+    });
+    const seen = events(a);
+    const result = await a.call(endpoint.did, { tone: 700, record: join(dir, "a3.wav"), durationS: 1.5 });
+    expect(result).toMatchObject({ status: "completed", answered: true, endedBy: "local" });
+    expect(seen.map((e) => e.type)).toEqual(["trying", "early-media", "media", "answered", "ended"]);
+    // Early media is heard too: more than the 1.5 s after the answer was recorded.
+    expect(parseWav(readFileSync(join(dir, "a3.wav"))).samples.length / 8000).toBeGreaterThan(2);
+    expect(lastSecond(join(dir, "a3.wav"), 1300, 700).ratio).toBeGreaterThanOrEqual(100);
+    await expect.poll(() => byes.length, { timeout: 3000 }).toBe(1);
+    expect(byes[0]).toMatchObject({ correlates: result.id, to: endpoint.did, reason: "hangup" });
+    expect(legs[0]!.packetsReceived).toBeGreaterThanOrEqual(100);
+    await Promise.all(legs.map((l) => l.close()));
+    await endpoint.close();
+  });
+
+  it("a callee's dsip.error (486 busy) ends the call rejected with that code", async () => {
+    const a = await phone(22);
+    const endpoint = clientFor(gw, identity(23));
+    await endpoint.start();
+    endpoint.on("message", ({ message: m }) => {
+      if (m.type === "dsip.invite")
+        endpoint.send({ type: "dsip.error", to: m.from, correlates: m.id, code: 486, reason: "callee:busy" });
+    });
+    const result = await a.call(endpoint.did, { durationS: 1 });
+    expect(result).toMatchObject({
+      status: "rejected",
+      error: { code: 486, reason: "callee:busy", from: endpoint.did },
+    });
+    await endpoint.close();
   });
 });
