@@ -180,8 +180,11 @@ describe("softphone ⇄ softphone through the gateway", () => {
     await endpoint.close();
   });
 
-  it("a callee's dsip.error (486 busy) ends the call rejected with that code", async () => {
-    const a = await phone(22);
+  it("a callee's dsip.error (486 busy) ends the call rejected with that code (Softphone.connect)", async () => {
+    // connect() fetches the gateway's document from the gateway, as the CLI does.
+    const a = await Softphone.connect({ url: gw.url, key: identity(22) });
+    phones.push(a);
+    expect(a.did).toBe(identity(22).did);
     const endpoint = clientFor(gw, identity(23));
     await endpoint.start();
     endpoint.on("message", ({ message: m }) => {
