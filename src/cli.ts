@@ -3,6 +3,7 @@
 // src/cli/ and registers itself here; this file only wires them together.
 import { Command } from "commander";
 import { registerAgentCommands } from "./cli/agent-commands.js";
+import { registerCallCommand } from "./cli/call-command.js";
 import { registerConfigCommands } from "./cli/config-commands.js";
 import { EXIT_USAGE } from "./cli/exit-codes.js";
 import { registerSipCommands } from "./cli/sip-commands.js";
@@ -20,6 +21,7 @@ registerStartCommand(program);
 registerConfigCommands(program);
 registerSipCommands(program);
 registerAgentCommands(program);
+registerCallCommand(program);
 
 try {
   await program.parseAsync(process.argv);

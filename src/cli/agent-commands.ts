@@ -20,9 +20,10 @@ import {
   writeKeyFile,
 } from "../agent/wallet.js";
 import { DsipClient, type Outgoing } from "../agent/ws-client.js";
+import { type CallEvent, Softphone } from "../softphone/softphone.js";
 import { EXIT_INVALID, EXIT_OK, EXIT_USAGE } from "./exit-codes.js";
 
-function collect(value: string, previous: string[]): string[] {
+export function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
@@ -34,7 +35,7 @@ function parseSeed(value: string): Uint8Array {
   }
 }
 
-function usageError(message: string): never {
+export function usageError(message: string): never {
   process.stderr.write(`error: ${message}\n`);
   process.exit(EXIT_USAGE);
 }
@@ -62,7 +63,7 @@ async function loadKey(path: string): Promise<Identity> {
   }
 }
 
-interface ResolverFlags {
+export interface ResolverFlags {
   allowPrivate: string[];
   ca?: string;
 }
@@ -106,7 +107,7 @@ export function gatewayUrls(value: string): { ws: string; didJson: string } {
  * gateway it connects to (on loopback the did:web of a development gateway is
  * not reachable over HTTPS); every other DID resolves normally.
  */
-async function connectClient(
+export async function connectClient(
   gateway: string,
   keyPath: string,
   reconnect: boolean,
@@ -126,8 +127,39 @@ async function connectClient(
   return new DsipClient({ url: urls.ws, identity, acceptor, reconnect });
 }
 
-function line(value: unknown): void {
+export function line(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value)}\n`);
+}
+
+export function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError("expected a positive number");
+  return n;
+}
+
+interface AnswerFlags {
+  answer?: boolean;
+  tone?: number;
+  record?: string;
+  duration?: number;
+}
+
+const CALL_TYPES = new Set([
+  "dsip.invite",
+  "dsip.progress",
+  "dsip.answer",
+  "dsip.ice",
+  "dsip.bye",
+  "dsip.cancel",
+]);
+
+/** One JSON line per call event, flat so that `jq` and the tests can pick fields directly. */
+export function callEventLine(e: CallEvent): Record<string, unknown> {
+  if (e.type === "ended") {
+    const { id, ...rest } = e.result;
+    return { event: "ended", call: id, ...rest };
+  }
+  return { event: e.type, ...Object.fromEntries(Object.entries(e).filter(([k]) => k !== "type")) };
 }
 
 export function registerAgentCommands(program: Command): void {
@@ -222,25 +254,38 @@ export function registerAgentCommands(program: Command): void {
 
   dsip
     .command("listen")
-    .description("connect to a gateway and print arrivals as JSON lines")
+    .description(
+      "connect to a gateway and print arrivals as JSON lines; with --answer, answer calls with audio",
+    )
     .requiredOption("--gateway <url>", "gateway URL, e.g. ws://127.0.0.1:8080/dsip")
     .requiredOption("--key <file>", "key file")
+    .option("--answer", "answer incoming dsip.invite with WebRTC audio (PCMU) and print call events")
+    .option("--tone <hz>", "with --answer: send this tone (default: silence)", positiveNumber)
+    .option("--record <file>", "with --answer: write what the caller sends to this WAV ({call} = call id)")
+    .option("--duration <seconds>", "with --answer: hang up this long after answering", positiveNumber)
     .option("--allow-private <cidr>", "let did:web reach this private address (repeatable)", collect, [])
     .option("--ca <file>", "extra trusted CA certificate (PEM)")
-    .action(async (opts: { gateway: string; key: string } & ResolverFlags) => {
+    .action(async (opts: { gateway: string; key: string } & AnswerFlags & ResolverFlags) => {
+      if (!opts.answer && (opts.tone !== undefined || opts.record || opts.duration !== undefined))
+        usageError("--tone, --record and --duration need --answer");
       const client = await connectClient(opts.gateway, opts.key, true, opts);
+      // With --answer the call's own messages are shown as call events instead (SDPs are long).
+      const phone = opts.answer ? new Softphone(client) : undefined;
+      phone?.listen({ answer: true, tone: opts.tone, record: opts.record, durationS: opts.duration });
+      phone?.on("call", (e) => line(callEventLine(e)));
       client.on("ready", (ok) =>
         line({ event: "ready", did: client.did, gateway: ok.from, queued: ok.queued }),
       );
-      client.on("message", (a) =>
-        line({ event: "message", ...(a.envelopeId ? { envelope: a.envelopeId } : {}), message: a.message }),
-      );
+      client.on("message", (a) => {
+        if (phone && CALL_TYPES.has(a.message.type)) return;
+        line({ event: "message", ...(a.envelopeId ? { envelope: a.envelopeId } : {}), message: a.message });
+      });
       client.on("refused", (e) =>
         line({ event: "refused", code: e.code, reason: e.reason, correlates: e.correlates }),
       );
       client.on("invalid", (e) => line({ event: "invalid", code: e.code, reason: e.reason }));
       client.on("disconnected", (code) => line({ event: "disconnected", code }));
-      const stop = () => void client.close().then(() => process.exit(EXIT_OK));
+      const stop = () => void (phone ? phone.close() : client.close()).then(() => process.exit(EXIT_OK));
       process.once("SIGINT", stop);
       process.once("SIGTERM", stop);
       await client.start(24 * 3600_000).catch((err: Error) => {
