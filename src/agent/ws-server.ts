@@ -114,6 +114,26 @@ export class DsipServer {
     });
   }
 
+  /**
+   * Targets the gateway answers itself (its own DID, the numbers it serves):
+   * accepted messages for them go to `onMessage` instead of being routed.
+   * Set once the application side (the B2BUA) is up.
+   */
+  serveLocal(isLocal: (to: string) => boolean, onMessage: (message: DsipMessage) => void): void {
+    this.config.localTarget = isLocal;
+    this.config.onLocalMessage = onMessage;
+  }
+
+  /**
+   * Signs `message` as `as` (the gateway, or one of the identities it speaks
+   * for) and delivers it like any routed message: to the live connections of
+   * `to`, else sealed at the relay. Rejects with a DsipError (e.g. 480 when
+   * offline and no relay) so the caller can answer its own side.
+   */
+  async sendAs(as: Identity, message: object): Promise<void> {
+    await this.route(as.signer.sign(message) as DsipMessage);
+  }
+
   isOnline(did: string): boolean {
     return (this.live.get(did)?.size ?? 0) > 0;
   }
