@@ -11,6 +11,8 @@ import { MappingError } from "./errors.js";
  * here. config's `NumberFormat` fits this shape, so routing can pass it as is.
  */
 export interface NumberContext {
+  /** Not read here (a national number is recognised by its missing "+"); allowed so NumberFormat fits. */
+  format?: "e164" | "national" | undefined;
   defaultCountry?: string | undefined;
 }
 

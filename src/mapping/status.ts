@@ -211,7 +211,6 @@ function sipStatusFor(code: number, reason: string): { status: number; reasonPhr
 
 /** A quoted-string's content: no controls, `"` and `\` escaped, bounded. */
 function quoted(text: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping them is the point
   const clean = text.replace(/[\u0000-\u001f\u007f]/g, " ").slice(0, 200);
   return `"${clean.replace(/["\\]/g, (c) => `\\${c}`)}"`;
 }
