@@ -5,7 +5,7 @@
  * ids and timestamps, runs SDP through the media engine, signs and sends.
  * What cannot be mapped throws a MappingError carrying both sides' answers.
  */
-import type { MessageOf, MessageType, Unsigned } from "../agent/messages.js";
+import type { MessageOf, MessageType } from "../agent/messages.js";
 import type { Directory } from "./directory.js";
 import { MappingError } from "./errors.js";
 import { type NumberContext, resolveDsipTarget, tnDidFor, toE164 } from "./numbers.js";
@@ -18,7 +18,15 @@ import {
   sipStatusToDsipError,
 } from "./status.js";
 
-type Out<T extends MessageType> = Unsigned<MessageOf<T>>;
+/**
+ * A message before signing, with its declared fields kept. (`Unsigned` is
+ * `Omit`, which on the schemas' loose index signature keeps only the index
+ * signature; this drops it instead, and stays assignable to `Unsigned`.)
+ */
+export type DsipOut<T extends MessageType> = {
+  [K in keyof MessageOf<T> as K extends "sig" ? never : string extends K ? never : K]: MessageOf<T>[K];
+};
+type Out<T extends MessageType> = DsipOut<T>;
 
 export const DSIP_CAP_VERSION = "1.0";
 /** What the gateway understands (docs/dsip-wire.md §5); it never sends e2ee or payments. */

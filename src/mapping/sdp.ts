@@ -49,12 +49,16 @@ export function sdpDirection(sdp: string): MediaDirection {
 /**
  * True when the offer puts the peer on hold: sendonly or inactive (RFC 3264
  * §8.4), or the old RFC 2543 way, a connection address of 0.0.0.0, which some
- * PBXs still send. A port of 0 removes a stream; that is not hold.
+ * PBXs still send. With ICE, 0.0.0.0 is only a placeholder (RFC 8839 §4.2.4:
+ * WebRTC offers always carry it), so it says nothing about hold there. A port
+ * of 0 removes a stream; that is not hold either.
  */
 export function isHoldSdp(sdp: string): boolean {
   const d = sdpDirection(sdp);
   if (d === "sendonly" || d === "inactive") return true;
   const s = sections(sdp);
+  const ice = [...s.session, ...s.media].some((l) => l.startsWith("a=ice-ufrag:"));
+  if (ice) return false;
   const c = s.media.find((l) => l.startsWith("c=")) ?? s.session.find((l) => l.startsWith("c="));
   return c !== undefined && /^c=IN IP4 0\.0\.0\.0\s*$/.test(c);
 }
