@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ERROR_SPECS } from "../../src/agent/errors.js";
+import { MappingError } from "../../src/mapping/errors.js";
 import {
   defaultDsipReason,
   dsipErrorToSipStatus,
@@ -168,5 +169,31 @@ describe("Reason headers", () => {
       { protocol: "Q.850", cause: 16 },
       { protocol: "Q.850", text: "a,b;c" },
     ]);
+  });
+});
+
+describe("MappingError", () => {
+  it("carries both sides' answers from the table", () => {
+    expect(new MappingError("sip", 488, "x")).toMatchObject({
+      side: "sip",
+      status: 488,
+      code: 488,
+      reason: "media:not-acceptable",
+      message: "x",
+      name: "MappingError",
+    });
+    expect(new MappingError("sip", 401, "x")).toMatchObject({
+      status: 401,
+      code: 502,
+      reason: "trunk:auth-failed",
+    });
+    // A callee's malformed message is the server's failure towards a SIP caller.
+    expect(new MappingError("dsip", 422, "x")).toMatchObject({
+      code: 422,
+      reason: "schema:invalid",
+      status: 500,
+    });
+    expect(new MappingError("dsip", 404, "x", "number:not-found")).toMatchObject({ status: 404 });
+    expect(new MappingError("dsip", 404, "x")).toMatchObject({ reason: "number:not-found", status: 404 });
   });
 });
