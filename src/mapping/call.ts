@@ -39,7 +39,7 @@ export interface Envelope {
   ts: number;
   from: string;
   to: string;
-  exp?: number;
+  exp?: number | undefined;
 }
 
 /** Envelope fields of an in-call message: `correlates` is the dsip.invite's id. */
@@ -112,17 +112,13 @@ export function sipInviteToDsipInvite(input: SipInviteInput): Out<"dsip.invite">
   const emergency = /^\s*(emergency|psap-callback)\s*$/i.test(input.priority ?? "");
   return {
     type: "dsip.invite",
-    ...envelope({ id: input.id, ts: input.ts, from, to: input.calleeDid, ...optExp(input.exp) }),
+    ...envelope({ id: input.id, ts: input.ts, from, to: input.calleeDid, exp: input.exp }),
     cap: { ver: DSIP_CAP_VERSION, features: [...(input.features ?? GATEWAY_FEATURES)] },
     media: { sdp: input.sdp, ...(codecs.length > 0 ? { codecs } : {}) },
     ...(Object.keys(caller).length > 0 ? { caller } : {}),
     ...(input.identity ? { identity: input.identity } : {}),
     ...(emergency ? { priority: "emergency" as const } : {}),
   };
-}
-
-function optExp(exp: number | undefined): { exp?: number } {
-  return exp !== undefined ? { exp } : {};
 }
 
 export interface SipProvisionalInput {
