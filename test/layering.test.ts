@@ -33,10 +33,30 @@ describe("layering", () => {
       if (i.target !== "config") expect(i.typeOnly, `${i.file} → ${i.target}`).toBe(true);
   });
 
-  it("src/b2bua imports only sip, config and itself", () => {
+  it("src/b2bua imports only sip, config, mapping and itself", () => {
     expect(imports("b2bua").map((i) => i.target)).toEqual(expect.arrayContaining(["sip", "config"]));
     for (const i of imports("b2bua"))
-      expect(["b2bua", "sip", "config"], `${i.file} → ${i.target}`).toContain(i.target);
+      expect(["b2bua", "sip", "config", "mapping"], `${i.file} → ${i.target}`).toContain(i.target);
+  });
+
+  it("src/mapping imports only types of sip, agent and config, and nothing of b2bua, ops, cli or media", () => {
+    const found = imports("mapping");
+    expect(found.length).toBeGreaterThan(0);
+    for (const i of found) {
+      const where = `${i.file} → ${i.target}`;
+      expect(["b2bua", "ops", "cli.ts", "cli", "media"], where).not.toContain(i.target);
+      if (i.target !== "mapping") {
+        expect(["sip", "agent", "config"], where).toContain(i.target);
+        expect(i.typeOnly, where).toBe(true);
+      }
+    }
+    // Only pure dependencies: no sockets, files, clocks or logs.
+    for (const file of files(join(SRC, "mapping"))) {
+      const text = readFileSync(file, "utf8");
+      for (const m of text.matchAll(/from\s+"([^".][^"]*)"/g))
+        expect(["libphonenumber-js/max"], relative(SRC, file)).toContain(m[1]);
+      expect(text, relative(SRC, file)).not.toMatch(/Date\.now|new Date\(|console\./);
+    }
   });
 
   it("src/sip/digest.ts uses only src/sip and node:crypto", () => {

@@ -13,6 +13,7 @@ import type { AgentLogger } from "./logger.js";
 import { MemoryPresenceStore } from "./presence.js";
 import { webhookPushNotifier } from "./relay-push.js";
 import { RelayStore } from "./relay-store.js";
+import { tnDidDocument, tnDigitsOf } from "./tn-did.js";
 import { gatewayDidDocument, type Identity, identityFromKeyFile, loadOrCreateKeyFile } from "./wallet.js";
 import { DsipServer, type DsipServerOptions } from "./ws-server.js";
 
@@ -35,11 +36,20 @@ export interface GatewayAgentOptions {
   pushWebhook?: string;
   server?: ServerTunables;
   logger: AgentLogger;
+  /**
+   * Whether the gateway speaks for this number (E.164 with "+"): its tn DID
+   * then resolves, locally and at /tn/<digits>/did.json. Default: every
+   * well-formed E.164 number (the caller's number of any inbound call must
+   * verify, whatever the routing table says).
+   */
+  servesNumber?: (e164: string) => boolean;
 }
 
 export interface GatewayAgent {
   identity: Identity;
   document: DidDocument;
+  /** The document of the gateway's DID or of one of its tn DIDs; undefined for any other DID. */
+  documentFor(did: string): DidDocument | undefined;
   server: DsipServer;
   relay: RelayStore;
   close(): Promise<void>;
@@ -50,9 +60,16 @@ export async function startGatewayAgent(options: GatewayAgentOptions): Promise<G
   const keyFile = await loadOrCreateKeyFile(join(options.dataDir, "gateway-key.json"), options.did);
   const identity = identityFromKeyFile({ ...keyFile, did: options.did });
   const document = gatewayDidDocument(identity, options.dsipEndpoints);
+  const servesNumber = options.servesNumber ?? (() => true);
+  const documentFor = (did: string): DidDocument | undefined => {
+    if (did === identity.did) return document;
+    const digits = tnDigitsOf(identity.did, did);
+    if (digits === undefined || !servesNumber(`+${digits}`)) return undefined;
+    return tnDidDocument(identity, did, options.dsipEndpoints);
+  };
   const resolver = new AgentDidResolver({
     ...(options.web ? { web: options.web } : {}),
-    local: (did) => (did === identity.did ? document : undefined),
+    local: documentFor,
   });
   const acceptor = new MessageAcceptor({
     keys: new KeyDirectory(resolver),
@@ -80,6 +97,7 @@ export async function startGatewayAgent(options: GatewayAgentOptions): Promise<G
   return {
     identity,
     document,
+    documentFor,
     server,
     relay,
     async close() {

@@ -4,8 +4,9 @@
  * the CallSession can ask them and unit tests can pin them.
  */
 import { BlockList } from "node:net";
-import { type CountryCode, parsePhoneNumberFromString } from "libphonenumber-js/max";
+import { parsePhoneNumberFromString } from "libphonenumber-js/max";
 import type { GatewayConfig, NumberFormat, RouteConfig, TrunkConfig } from "../config/index.js";
+import { type CalledNumber, normaliseNumber } from "../mapping/numbers.js";
 import {
   isEmergencyServiceUrn,
   isSipUri,
@@ -42,21 +43,11 @@ export class UnroutableUriError extends RoutingError {
   }
 }
 
-export interface CalledNumber {
-  /**
-   * The canonical form routes match: E.164 ("+12015550123") when the number is a
-   * possible telephone number, else the digits as dialled ("911", "*21#"), else
-   * the user part as is ("alice").
-   */
-  number: string;
-  kind: "e164" | "dialled" | "user";
-  /** The dial string without visual separators and parameters, as the caller wrote it. */
-  dialled: string;
-}
+// The number code is pure and DSIP needs it too, so it lives in src/mapping; routing keeps its names.
+export { type CalledNumber, normaliseNumber } from "../mapping/numbers.js";
 
 /** RFC 3966 visual separators, plus the spaces people paste into user parts. */
 const VISUAL_SEPARATORS = /[-.()\s]/g;
-const DIAL_STRING = /^\+?[0-9*#A-Da-d]+$/;
 
 /**
  * The user part and phone-context of a Request-URI (or To URI): a tel URI's
@@ -81,29 +72,6 @@ export function userPartOf(uri: Uri): { user: string; phoneContext?: string } | 
     return { user: main };
   }
   return undefined;
-}
-
-/**
- * Normalises a called number. `format` is how the sending side writes numbers:
- * its `defaultCountry` reads numbers without "+" (national format); a global
- * `phone-context` ("+33") is prefixed to a local number (RFC 3966 §5.1.5).
- */
-export function normaliseNumber(user: string, format: NumberFormat, phoneContext?: string): CalledNumber {
-  const stripped = user.replace(VISUAL_SEPARATORS, "");
-  if (!DIAL_STRING.test(stripped)) return { number: user, kind: "user", dialled: user };
-  let text = stripped;
-  const ctx = phoneContext?.replace(VISUAL_SEPARATORS, "");
-  if (!text.startsWith("+") && ctx?.startsWith("+") && /^\+[0-9]+$/.test(ctx)) text = ctx + text;
-  const country = format.defaultCountry as CountryCode | undefined;
-  const parsed = /^\+?[0-9]+$/.test(text)
-    ? text.startsWith("+")
-      ? parsePhoneNumberFromString(text)
-      : country
-        ? parsePhoneNumberFromString(text, country)
-        : undefined
-    : undefined;
-  if (parsed?.isPossible()) return { number: parsed.number, kind: "e164", dialled: stripped };
-  return { number: stripped, kind: "dialled", dialled: stripped };
 }
 
 /** The called number of a Request-URI (text or parsed). Throws UnroutableUriError for a URI without one. */

@@ -16,6 +16,7 @@ export function summariseConfig(file: string, c: GatewayConfig): string {
     `HTTP ${hostPort(c.http.listen)}`,
     plural(c.trunks.length, "trunk"),
     plural(c.routes.length, "route"),
+    `${c.directory.length} directory ${c.directory.length === 1 ? "entry" : "entries"}`,
     `emergency ${c.emergency.numbers.join(",") || "none"}`,
   ].join("; ");
 }

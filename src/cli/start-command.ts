@@ -4,6 +4,7 @@ import pino from "pino";
 import { startGatewayAgent } from "../agent/gateway-agent.js";
 import { Gateway } from "../b2bua/gateway.js";
 import { ConfigError, DEFAULT_CONFIG_FILE, type GatewayConfig, loadConfig } from "../config/index.js";
+import { toE164 } from "../mapping/numbers.js";
 import { startHttpServer } from "../ops/http-server.js";
 import { GatewayMetrics } from "../ops/metrics.js";
 import { reportConfigError } from "./config-commands.js";
@@ -110,6 +111,8 @@ export function registerStartCommand(program: Command): void {
         dsipEndpoints: [publicUrl],
         logger,
         web: { allowPrivateAddresses: opts.allowPrivate },
+        // Any possible number: an inbound caller's tn DID must verify whatever the routes say (docs/mapping.md §6).
+        servesNumber: (e164) => toE164(e164) === e164,
         ...(opts.pushWebhook ? { pushWebhook: opts.pushWebhook } : {}),
       });
       const metrics = new GatewayMetrics();
@@ -140,6 +143,7 @@ export function registerStartCommand(program: Command): void {
           `  GET ${base}/readyz`,
           `  GET ${base}/metrics`,
           `  GET ${base}/.well-known/did.json`,
+          `  GET ${base}/tn/<E.164 digits>/did.json  (DIDs of numbers)`,
           `  WS  ws://${urlHost}:${http.address.port}/dsip  (DSIP: DID-Auth, routing, relay)`,
           `data dir: ${dataDir} (gateway-key.json, relay.sqlite)`,
           `SIP listening on ${gateway.listeners().join(", ")}`,

@@ -5,7 +5,7 @@
  * `ConfigIssue` naming the key path and saying how to fix it.
  */
 import { isIP } from "node:net";
-import { isSupportedCountry } from "libphonenumber-js/max";
+import { type CountryCode, isSupportedCountry, parsePhoneNumberFromString } from "libphonenumber-js/max";
 import { z } from "zod";
 
 export interface ConfigIssue {
@@ -213,6 +213,36 @@ const routeSchema = z.strictObject({
   description: z.string().optional(),
 });
 
+// The agent's DID syntax (src/agent/messages.ts): no path, query or fragment.
+const DID_SYNTAX = /^did:[a-z0-9]+:[A-Za-z0-9._:%-]+$/;
+/** A SIP user part we can match literally: RFC 3261 unreserved characters and the usual user marks. */
+const SIP_USER = /^[A-Za-z0-9._~!$&'*+=-]{1,64}$/;
+
+const directoryEntrySchema = z.strictObject({
+  number: z
+    .string({ error: 'expected a phone number as a string — e.g. "+15551230001" (quote it in YAML)' })
+    .optional(),
+  user: z
+    .string({ error: 'expected a SIP user part as a string — e.g. "alice"' })
+    .regex(SIP_USER, {
+      error: 'use letters, digits and . _ ~ ! $ & \' * + = - (at most 64), without "@host" — e.g. "alice"',
+    })
+    .optional(),
+  did: z
+    .string({ error: 'expected a DID as a string — e.g. "did:key:z6Mk…"' })
+    .max(2048, { error: "a DID is at most 2048 characters" })
+    .regex(DID_SYNTAX, {
+      error: 'expected a DID without path, query or fragment — e.g. "did:key:z6Mk…" or "did:web:example.com"',
+    }),
+  present: z
+    .string({ error: 'expected a phone number as a string — e.g. "+15551230001" (quote it in YAML)' })
+    .optional(),
+  display: z
+    .string({ error: 'expected a display name as a string — e.g. "Alice"' })
+    .max(64, { error: "at most 64 characters" })
+    .optional(),
+});
+
 const pathOrNull = z.union([z.string().min(1), z.null()], {
   error: "expected a file path, or null to turn this store off",
 });
@@ -232,6 +262,11 @@ export const configSchema = z.strictObject({
   numbers: numbersSchema.default({}),
   trunks: z.array(trunkSchema, { error: "expected a list of trunks" }).default([]),
   routes: z.array(routeSchema, { error: "expected a list of routes" }).default([]),
+  directory: z
+    .array(directoryEntrySchema, {
+      error: 'expected a list of entries — e.g. [{ number: "+15551230001", did: "did:key:z6Mk…" }]',
+    })
+    .default([]),
   limits: limitsSchema.default({}),
   emergency: z
     .strictObject({
@@ -308,12 +343,28 @@ export interface RouteConfig {
   description?: string | undefined;
 }
 
+/**
+ * One directory entry, compiled: who a SIP number or user is on DSIP, and which
+ * number a DID shows when it calls out to SIP.
+ */
+export interface DirectoryEntryConfig {
+  /** E.164, when the entry is for a number. */
+  number?: string | undefined;
+  /** The SIP user part as written, when the entry is for a user (e.g. "alice"). */
+  user?: string | undefined;
+  did: string;
+  /** E.164 shown on SIP when `did` calls out: `present`, else `number`, else none (anonymous). */
+  present?: string | undefined;
+  display?: string | undefined;
+}
+
 export interface GatewayConfig {
   sip: { listen: ListenAddress[] };
   http: { listen: HostPort };
   numbers: NumberFormat;
   trunks: TrunkConfig[];
   routes: RouteConfig[];
+  directory: DirectoryEntryConfig[];
   limits: Limits;
   emergency: { numbers: string[] };
   cdr: { sqlite: string | null; jsonl: string | null };
@@ -399,11 +450,101 @@ export function compileConfig(input: unknown, source = "configuration"): Gateway
       targets: (Array.isArray(r.to) ? r.to : [r.to]).map((t) => t.slice("trunk:".length)),
       description: r.description,
     })),
+    directory: raw.directory.map((d) => {
+      const country = globalNumbers.defaultCountry;
+      const present = d.present ?? d.number;
+      return {
+        ...(d.number !== undefined ? { number: e164Of(d.number, country)! } : {}),
+        ...(d.user !== undefined ? { user: d.user } : {}),
+        did: d.did,
+        ...(present !== undefined ? { present: e164Of(present, country)! } : {}),
+        ...(d.display !== undefined ? { display: d.display } : {}),
+      };
+    }),
     limits: raw.limits,
     emergency: raw.emergency,
     cdr: raw.cdr,
     logging: raw.logging,
   };
+}
+
+/** E.164 of a possible number: "+…", or national with the default country. Undefined otherwise. */
+function e164Of(text: string, country: string | undefined): string | undefined {
+  const stripped = text.replace(/[-.()\s]/g, "");
+  if (!/^\+?[0-9]{2,17}$/.test(stripped)) return undefined;
+  const parsed = stripped.startsWith("+")
+    ? parsePhoneNumberFromString(stripped)
+    : country && isSupportedCountry(country)
+      ? parsePhoneNumberFromString(stripped, country as CountryCode)
+      : undefined;
+  return parsed?.isPossible() ? parsed.number : undefined;
+}
+
+/** Numbers, users and DIDs of `directory:` that cannot be told apart, and numbers that are not numbers. */
+function checkDirectory(root: Record<string, unknown>, issues: ConfigIssue[]): void {
+  if (!Array.isArray(root.directory)) return;
+  const countryValue = asRecord(root.numbers)?.defaultCountry;
+  const country = typeof countryValue === "string" ? countryValue : undefined;
+  const numbers = new Map<string, number>();
+  const users = new Map<string, number>();
+  const presents = new Map<string, { index: number; present: string }>();
+  root.directory.forEach((e, i) => {
+    const entry = asRecord(e);
+    if (!entry) return;
+    const at = `directory[${i}]`;
+    const hasNumber = entry.number !== undefined;
+    const hasUser = entry.user !== undefined;
+    if (hasNumber === hasUser)
+      issues.push({
+        path: at,
+        message: hasNumber
+          ? "give either number: or user:, not both — use two entries for the same DID"
+          : 'give number: (e.g. "+15551230001") or user: (e.g. "alice")',
+      });
+    const checkNumber = (key: "number" | "present"): string | undefined => {
+      const v = entry[key];
+      if (typeof v !== "string") return undefined;
+      const e164 = e164Of(v, country);
+      if (e164 === undefined)
+        issues.push({
+          path: `${at}.${key}`,
+          message:
+            !v.trim().startsWith("+") && country === undefined
+              ? `"${v}" has no country code — write it in E.164 (e.g. "+15551230001") or set numbers.defaultCountry`
+              : `"${v}" is not a possible phone number — write it in E.164, e.g. "+15551230001"`,
+        });
+      return e164;
+    };
+    const number = checkNumber("number");
+    const present = checkNumber("present") ?? number;
+    if (number !== undefined) {
+      const first = numbers.get(number);
+      if (first !== undefined)
+        issues.push({
+          path: `${at}.number`,
+          message: `${number} is already in directory[${first}] — a number reaches one DID; remove one entry`,
+        });
+      else numbers.set(number, i);
+    }
+    if (typeof entry.user === "string") {
+      const first = users.get(entry.user);
+      if (first !== undefined)
+        issues.push({
+          path: `${at}.user`,
+          message: `"${entry.user}" is already in directory[${first}] — a user reaches one DID; remove one entry`,
+        });
+      else users.set(entry.user, i);
+    }
+    if (typeof entry.did === "string" && present !== undefined) {
+      const first = presents.get(entry.did);
+      if (first === undefined) presents.set(entry.did, { index: i, present });
+      else if (first.present !== present)
+        issues.push({
+          path: `${at}.present`,
+          message: `this DID already presents ${first.present} in directory[${first.index}] — a DID shows one number on SIP: set present: "${first.present}" here too`,
+        });
+    }
+  });
 }
 
 function dedupe(issues: ConfigIssue[]): ConfigIssue[] {
@@ -445,6 +586,7 @@ function crossCheckRaw(input: unknown): ConfigIssue[] {
       });
   };
   checkNumbers(root.numbers, "numbers");
+  checkDirectory(root, issues);
   const names = new Map<string, number>();
   const trunks = Array.isArray(root.trunks) ? root.trunks : [];
   trunks.forEach((t, i) => {

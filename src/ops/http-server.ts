@@ -1,9 +1,11 @@
 /**
  * The gateway's HTTP listener: health and readiness, Prometheus metrics, the
- * gateway's own DID document and the DSIP WebSocket endpoint (upgrade on /dsip).
+ * gateway's own DID document, the documents of its numbers' tn DIDs
+ * (/tn/<digits>/did.json) and the DSIP WebSocket endpoint (upgrade on /dsip).
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { didWebToUrl } from "../agent/did-web-url.js";
 import type { GatewayAgent } from "../agent/gateway-agent.js";
 import type { GatewayMetrics } from "./metrics.js";
 
@@ -21,6 +23,25 @@ export interface HttpListener {
   server: Server;
   address: AddressInfo;
   close(): Promise<void>;
+}
+
+const TN_PATH = /\/tn\/([1-9][0-9]{1,14})\/did\.json$/;
+
+/**
+ * The document of the tn DID that `path` is the did:web location of, when the
+ * agent speaks for that number. The path must be exactly where did:web puts
+ * that DID, so a gateway DID with a path (did:web:host:gw) serves /gw/tn/….
+ */
+function tnDocument(agent: GatewayAgent, path: string): unknown {
+  const m = TN_PATH.exec(path);
+  if (!m) return undefined;
+  const did = `${agent.identity.did}:tn:${m[1]}`;
+  try {
+    if (didWebToUrl(did).url.pathname !== path) return undefined;
+  } catch {
+    return undefined;
+  }
+  return agent.documentFor?.(did);
 }
 
 export async function startHttpServer(
@@ -66,6 +87,11 @@ export async function startHttpServer(
     }
     if (path === "/.well-known/did.json") {
       res.writeHead(200, { "content-type": "application/did+json" }).end(didJson);
+      return;
+    }
+    const tn = tnDocument(agent, path);
+    if (tn) {
+      res.writeHead(200, { "content-type": "application/did+json" }).end(JSON.stringify(tn, null, 2));
       return;
     }
     res.writeHead(404, { "content-type": "text/plain" }).end("not found\n");

@@ -60,6 +60,7 @@ describe("configuration", () => {
     const e = loadConfig(fileURLToPath(new URL("../../config/example.yaml", import.meta.url)), { env: {} });
     expect(e.trunks.length).toBeGreaterThanOrEqual(2);
     expect(e.routes.some((r) => r.targets.length > 1)).toBe(true);
+    expect(e.directory.length).toBeGreaterThanOrEqual(2);
   });
 
   it("compiles routes to whole-number matches with failover lists", () => {
@@ -182,5 +183,93 @@ logging: { level: loud }
     const c = parseConfig("", "empty.yaml", { env: {} });
     expect(c.trunks).toEqual([]);
     expect(c.http.listen.port).toBe(8080);
+  });
+
+  it("compiles the directory: numbers to E.164, present defaulting to the number", () => {
+    const c = parseConfig(
+      `
+numbers: { defaultCountry: US }
+directory:
+  - number: "+1 555 123 0001"
+    did: "did:key:z6MkAlice"
+    display: Alice
+  - number: "(555) 123-0002"
+    did: "did:web:bob.example:users:bob"
+    present: "555-123-0009"
+  - user: carol
+    did: "did:key:z6MkCarol"
+`,
+      "dir.yaml",
+      { env: {} },
+    );
+    expect(c.directory).toEqual([
+      { number: "+15551230001", did: "did:key:z6MkAlice", present: "+15551230001", display: "Alice" },
+      { number: "+15551230002", did: "did:web:bob.example:users:bob", present: "+15551230009" },
+      { user: "carol", did: "did:key:z6MkCarol" },
+    ]);
+    expect(parseConfig("", "empty.yaml", { env: {} }).directory).toEqual([]);
+  });
+
+  it("names every directory error with its key path and fix", () => {
+    const found = issues(`
+directory:
+  - number: "5551230001"
+    did: "did:key:z6MkA"
+  - number: "+1555"
+    did: "did:key:z6MkB"
+  - user: "alice@example.com"
+    did: "did:key:z6MkC"
+  - number: "+15551230003"
+    user: bob
+    did: "did:key:z6MkD"
+  - did: "did:key:z6MkE"
+  - number: "+15551230004"
+    did: "did:key:z6MkF#key-1"
+  - number: "+15551230004"
+    did: "did:key:z6MkG"
+  - user: dave
+    did: "did:key:z6MkH"
+  - user: dave
+    did: "did:key:z6MkI"
+  - number: "+15551230005"
+    did: "did:key:z6MkJ"
+  - number: "+15551230006"
+    did: "did:key:z6MkJ"
+  - number: 15551230007
+    did: "did:key:z6MkK"
+  - number: "+15551230008"
+    did: "not-a-did"
+    colour: red
+`);
+    expect(found).toEqual(
+      expect.arrayContaining([
+        'directory[0].number: "5551230001" has no country code — write it in E.164 (e.g. "+15551230001") or set numbers.defaultCountry',
+        'directory[1].number: "+1555" is not a possible phone number — write it in E.164, e.g. "+15551230001"',
+        expect.stringMatching(/^directory\[2\]\.user: use letters, digits/),
+        "directory[3]: give either number: or user:, not both — use two entries for the same DID",
+        'directory[4]: give number: (e.g. "+15551230001") or user: (e.g. "alice")',
+        expect.stringMatching(/^directory\[5\]\.did: expected a DID without path, query or fragment/),
+        "directory[6].number: +15551230004 is already in directory[5] — a number reaches one DID; remove one entry",
+        'directory[8].user: "dave" is already in directory[7] — a user reaches one DID; remove one entry',
+        'directory[10].present: this DID already presents +15551230005 in directory[9] — a DID shows one number on SIP: set present: "+15551230005" here too',
+        'directory[11].number: expected a phone number as a string — e.g. "+15551230001" (quote it in YAML)',
+        expect.stringMatching(/^directory\[12\]\.did: expected a DID/),
+        "directory[12].colour: unknown key — remove it or check its spelling (see docs/configuration.md)",
+      ]),
+    );
+  });
+
+  it("accepts a DID on several numbers when they present the same number", () => {
+    const c = parseConfig(
+      `
+directory:
+  - { number: "+15551230001", did: "did:key:z6MkA" }
+  - { number: "+15551230002", did: "did:key:z6MkA", present: "+15551230001" }
+  - { user: "a", did: "did:key:z6MkA" }
+`,
+      "dir.yaml",
+      { env: {} },
+    );
+    expect(c.directory.map((d) => d.present)).toEqual(["+15551230001", "+15551230001", undefined]);
   });
 });
