@@ -22,6 +22,7 @@ import {
   type Direction,
   isG711,
   isTelephoneEvent8k,
+  keepCandidates,
   parseAudio,
   rewriteRtpSdp,
   SdpError,
@@ -191,10 +192,6 @@ export interface WebRtcOptions {
   gatherTimeoutMs: number;
 }
 
-function isLoopback(host: string): boolean {
-  return host.startsWith("127.") || host === "::1" || host === "localhost";
-}
-
 /**
  * The gateway's WebRTC endpoint toward a DSIP client. The peer connection is
  * created when the far side's codecs are known (at the first answer for a
@@ -215,7 +212,12 @@ export class WebRtcEndpoint implements Endpoint {
   private dtmfCodec: RTCRtpCodecParameters | undefined;
   private closed = false;
 
-  constructor(private readonly opts: WebRtcOptions) {}
+  /** Sockets are bound to the configured address, so only its candidates are real. */
+  private readonly pinnedHost: boolean;
+
+  constructor(private readonly opts: WebRtcOptions) {
+    this.pinnedHost = opts.host !== "0.0.0.0" && opts.host !== "::";
+  }
 
   private ensurePc(codecs: Codec[]): RTCPeerConnection {
     if (this.pc) return this.pc;
@@ -229,14 +231,13 @@ export class WebRtcEndpoint implements Endpoint {
           ...(c.fmtp !== undefined ? { parameters: c.fmtp } : {}),
         }),
     );
-    const loop = isLoopback(this.opts.host);
     const pc = new RTCPeerConnection({
       codecs: { audio },
       iceUseIpv6: false,
       icePortRange: this.opts.portRange,
       // werift skips loopback when gathering; the relay's own address must be a candidate.
       iceAdditionalHostAddresses: [this.opts.host],
-      ...(loop ? { iceInterfaceAddresses: { udp4: this.opts.host } } : {}),
+      ...(this.pinnedHost ? { iceInterfaceAddresses: { udp4: this.opts.host } } : {}),
     });
     // Subscribed before any setRemoteDescription, which is when werift fires onTrack.
     pc.onTrack.subscribe((track) => {
@@ -276,7 +277,7 @@ export class WebRtcEndpoint implements Endpoint {
     }
     const sdp = pc.localDescription?.sdp;
     if (!sdp) throw new MediaEngineError("webrtc-failure", "werift produced no local description");
-    return sdp;
+    return this.pinnedHost ? keepCandidates(sdp, this.opts.host) : sdp;
   }
 
   /** After negotiation: which PT carries audio and which codec object to borrow for DTMF. */

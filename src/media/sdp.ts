@@ -215,3 +215,17 @@ export function addSsrc(sdp: string, ssrc: number, cname = "relay"): string {
   ls.splice(range[1], 0, `a=ssrc:${ssrc >>> 0} cname:${cname}`);
   return join(ls);
 }
+
+/**
+ * Keeps only ICE candidates on `address`. werift gathers every interface but
+ * binds the sockets where it is told, so candidates for other interfaces would
+ * be unreachable — and with equal priorities they make rtpengine pick badly.
+ */
+export function keepCandidates(sdp: string, address: string): string {
+  return join(
+    lines(sdp).filter((l) => {
+      if (!l.startsWith("a=candidate:")) return true;
+      return l.split(" ")[4] === address;
+    }),
+  );
+}

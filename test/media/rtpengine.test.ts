@@ -24,6 +24,7 @@ describe.skipIf(!present)("rtpengine engine against a private rtpengine", () => 
   }, 20_000);
 
   afterAll(async () => {
+    if (process.env.RTPE_LOG) console.log(rtpe?.log().split("\n").slice(-60).join("\n"));
     await engine?.close();
     await rtpe?.stop();
   });

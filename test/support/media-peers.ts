@@ -6,7 +6,7 @@
 import { createSocket, type Socket } from "node:dgram";
 import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters } from "werift";
 import { buildRtp, parseRtp } from "../../src/media/rtp.js";
-import { parseAudio } from "../../src/media/sdp.js";
+import { keepCandidates, parseAudio } from "../../src/media/sdp.js";
 import { decodePcmuPayloads, ToneGenerator, toneRatio } from "../../src/media/tone.js";
 
 export interface Received {
@@ -181,7 +181,7 @@ export class WebRtcPeer {
           }
         });
       });
-    return this.pc.localDescription!.sdp;
+    return keepCandidates(this.pc.localDescription!.sdp, "127.0.0.1");
   }
 
   async createOffer(): Promise<string> {
