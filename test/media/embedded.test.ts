@@ -103,6 +103,63 @@ describe("embedded engine: WebRTC ⇄ RTP over loopback", () => {
     }
   });
 
+  it("trickled candidates via ice() are accepted; a hold re-offer from the SIP callee renegotiates the WebRTC leg", async () => {
+    const web = new WebRtcPeer();
+    const phone = await RtpPeer.open();
+    try {
+      const callId = "emb-trickle";
+      // Offer without candidates, then trickle them; the engine buffers them until it answers.
+      const full = await web.createOffer();
+      const candidates = full.split(/\r?\n/).filter((l) => l.startsWith("a=candidate:"));
+      expect(candidates.length).toBeGreaterThan(0);
+      const bare = full
+        .split(/\r?\n/)
+        .filter((l) => !l.startsWith("a=candidate:") && l !== "a=end-of-candidates")
+        .join("\r\n");
+      const toSip = await engine.offer({ callId, sdp: bare, from: "webrtc", to: "rtp" });
+      for (const c of candidates) await engine.ice!(callId, c);
+      await engine.ice!(callId, null);
+      phone.useRemote(toSip);
+      await web.acceptAnswer(
+        await engine.answer({ callId, sdp: phone.sdp({ tePt: 126 }), from: "rtp", to: "webrtc" }),
+      );
+      await web.connected();
+
+      // The callee (SIP) puts the call on hold: a re-offer in the reverse direction.
+      const holdOffer = await engine.offer({
+        callId,
+        sdp: phone.sdp({ tePt: 126, direction: "sendonly" }),
+        from: "rtp",
+        to: "webrtc",
+        reverse: true,
+      });
+      expect(holdOffer).toContain("a=sendonly");
+      await web.pc.setRemoteDescription({ type: "offer", sdp: holdOffer });
+      await web.pc.setLocalDescription(await web.pc.createAnswer());
+      const holdAnswer = await engine.answer({
+        callId,
+        sdp: web.pc.localDescription!.sdp,
+        from: "webrtc",
+        to: "rtp",
+        reverse: true,
+      });
+      expect(parseAudio(holdAnswer).direction).toBe("recvonly");
+      expect(parseAudio(holdAnswer).port).toBe(parseAudio(toSip).port);
+      expect(engine.sessions()).toBe(1);
+
+      // Media still flows from the held party's side (sendonly) after the renegotiation.
+      await phone.sendTone(1300, 1500);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(pcmu(web.received)).toBeGreaterThanOrEqual(50);
+      expect(lastSecondRatio(web.received, 1300, 700)).toBeGreaterThanOrEqual(100);
+      await engine.delete(callId);
+      expect(engine.sessions()).toBe(0);
+    } finally {
+      phone.close();
+      await web.close();
+    }
+  });
+
   it("a WebRTC offer without G.711 fails with 503 and leaves nothing behind", async () => {
     const sdp = [
       "v=0",
