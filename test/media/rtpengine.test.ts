@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createMediaEngine, type MediaEngine, MediaEngineError } from "../../src/media/engine.js";
+import {
+  createMediaEngine,
+  type MediaEngine,
+  MediaEngineError,
+  type MediaLogger,
+} from "../../src/media/engine.js";
 import { addSsrc, parseAudio } from "../../src/media/sdp.js";
 import { lastSecondRatio, RtpPeer, WebRtcPeer } from "../support/media-peers.js";
 import { hasRtpengine, type RunningRtpengine, startRtpengine } from "../support/rtpengine.js";
@@ -135,11 +140,17 @@ describe.skipIf(!present)("rtpengine engine against a private rtpengine", () => 
 
 describe("rtpengine engine failure", () => {
   it("a dead ng port is a MediaEngineError (503) within the timeout, and nothing is kept", async () => {
-    const engine = await createMediaEngine({
-      engine: "rtpengine",
-      rtpengine: { host: "127.0.0.1", port: 9, timeoutMs: 300 },
-    });
     const lines: string[] = [];
+    const logger: MediaLogger = {
+      info() {},
+      debug() {},
+      warn() {},
+      error: (obj, msg) => lines.push(`${msg} ${JSON.stringify(obj)}`),
+    };
+    const engine = await createMediaEngine(
+      { engine: "rtpengine", rtpengine: { host: "127.0.0.1", port: 9, timeoutMs: 300 } },
+      logger,
+    );
     const t0 = Date.now();
     const err = await engine
       .offer({ callId: "dead", sdp: "v=0\r\nm=audio 4000 RTP/AVP 0\r\n", from: "rtp", to: "rtp" })
@@ -151,7 +162,8 @@ describe("rtpengine engine failure", () => {
     expect(err.message).toMatch(/did not answer 'offer' within 300 ms/);
     expect(took).toBeLessThan(1500);
     expect(engine.sessions()).toBe(0);
-    void lines;
+    expect(lines.length).toBe(1);
+    expect(lines[0]).toMatch(/rtpengine failed.*"callId":"dead".*"code":"unreachable"/);
     await engine.close();
   });
 });

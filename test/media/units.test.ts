@@ -1,6 +1,7 @@
+import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { BencodeError, bdecode, bencode } from "../../src/media/bencode.js";
-import { MediaEngineError } from "../../src/media/engine.js";
+import { MediaEngineError, type MediaLogger } from "../../src/media/engine.js";
 import { PortAllocator } from "../../src/media/ports.js";
 import { buildRtp, isRtp, parseRtp } from "../../src/media/rtp.js";
 import { ngFlags, packetsFrom } from "../../src/media/rtpengine.js";
@@ -209,6 +210,13 @@ describe("rtpengine flags", () => {
     };
     expect(packetsFrom(reply, "a")).toBe(150);
     expect(packetsFrom(reply, "b")).toBe(0);
+  });
+});
+
+describe("logger", () => {
+  it("a pino logger fits MediaLogger", () => {
+    const log: MediaLogger = pino({ level: "silent" });
+    expect(typeof log.error).toBe("function");
   });
 });
 
