@@ -10,12 +10,17 @@ declare -A PACKAGES=(
   [kamailio]=kamailio
   [openssl]=openssl
   [dnsmasq-base]=dnsmasq
+  # The media engine (src/media rtpengine engine). The daemon binary is /usr/bin/rtpengine on
+  # Debian 12 (older packagings used /usr/sbin); the package does not start it where a
+  # policy-rc.d forbids (CI): tests start a private one (test/support/rtpengine.ts).
+  [rtpengine-daemon]=rtpengine
+  [rtpengine-utils]=rtpengine-ctl
 )
 
 missing=()
 for pkg in "${!PACKAGES[@]}"; do
   cmd="${PACKAGES[$pkg]}"
-  # Daemons (kamailio, dnsmasq) live in /usr/sbin, which is not on a normal user's PATH.
+  # Daemons (kamailio, dnsmasq, sometimes rtpengine) live in /usr/sbin, which is not on a normal user's PATH.
   if ! command -v "$cmd" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$cmd" ] && [ ! -x "/sbin/$cmd" ]; then
     missing+=("$pkg")
   fi

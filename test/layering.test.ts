@@ -28,6 +28,12 @@ describe("layering", () => {
     for (const i of imports("sip")) expect(i.target, i.file).toBe("sip");
   });
 
+  it("src/media imports nothing of the project outside src/media", () => {
+    const all = imports("media");
+    expect(all.length).toBeGreaterThan(0);
+    for (const i of all) expect(i.target, i.file).toBe("media");
+  });
+
   it("src/config imports nothing of the project but types", () => {
     for (const i of imports("config"))
       if (i.target !== "config") expect(i.typeOnly, `${i.file} → ${i.target}`).toBe(true);

@@ -1,0 +1,286 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { EmbeddedEngine } from "../../src/media/embedded.js";
+import { createMediaEngine, type MediaEngine, MediaEngineError } from "../../src/media/engine.js";
+import { parseAudio } from "../../src/media/sdp.js";
+import { lastSecondRatio, RtpPeer, WebRtcPeer } from "../support/media-peers.js";
+
+// A range of our own so parallel test files do not collide.
+const PORT_MIN = 31000 + (process.pid % 50) * 200;
+const RUN_MS = 3000;
+
+function pcmu(r: { byPt: Map<number, number> }): number {
+  return r.byPt.get(0) ?? 0;
+}
+
+describe("embedded engine: WebRTC ⇄ RTP over loopback", () => {
+  let engine: MediaEngine;
+
+  beforeAll(async () => {
+    engine = await createMediaEngine({
+      engine: "embedded",
+      embedded: { host: "127.0.0.1", portMin: PORT_MIN, portMax: PORT_MIN + 199 },
+    });
+  });
+
+  afterAll(async () => {
+    await engine.close();
+  });
+
+  it("WebRTC offerer → RTP answerer: tones both ways, DTMF to the WebRTC side, freed on delete", async () => {
+    const web = new WebRtcPeer();
+    const phone = await RtpPeer.open();
+    try {
+      const callId = "emb-webrtc-offer";
+      const toSip = await engine.offer({ callId, sdp: await web.createOffer(), from: "webrtc", to: "rtp" });
+      const sipInfo = parseAudio(toSip);
+      expect(sipInfo.proto).toBe("RTP/AVP");
+      expect(sipInfo.ice).toBe(false);
+      expect(sipInfo.address).toBe("127.0.0.1");
+      expect(sipInfo.codecs.map((c) => c.name)).toEqual(["PCMU", "telephone-event"]);
+      const tePt = sipInfo.codecs.find((c) => c.name === "telephone-event")!.pt;
+      phone.useRemote(toSip);
+
+      const toWeb = await engine.answer({ callId, sdp: phone.sdp({ tePt }), from: "rtp", to: "webrtc" });
+      expect(toWeb).toContain("UDP/TLS/RTP/SAVPF");
+      expect(toWeb).toContain("a=sendrecv");
+      await web.acceptAnswer(toWeb);
+      await web.connected();
+
+      await Promise.all([web.sendTone(700, RUN_MS), phone.sendTone(1300, RUN_MS, { pt: tePt, event: 5 })]);
+      await new Promise((r) => setTimeout(r, 300));
+
+      expect(pcmu(phone.received)).toBeGreaterThanOrEqual(100);
+      expect(pcmu(web.received)).toBeGreaterThanOrEqual(100);
+      expect(lastSecondRatio(phone.received, 700, 1300)).toBeGreaterThanOrEqual(100);
+      expect(lastSecondRatio(web.received, 1300, 700)).toBeGreaterThanOrEqual(100);
+      // RFC 4733 from the SIP phone kept its payload type through werift's sender.
+      expect(web.received.byPt.get(tePt) ?? 0).toBeGreaterThanOrEqual(3);
+      const st = engine.stats(callId)!;
+      expect(st.packetsAtoB).toBeGreaterThanOrEqual(100);
+      expect(st.packetsBtoA).toBeGreaterThanOrEqual(100);
+
+      await engine.delete(callId);
+      expect(engine.sessions()).toBe(0);
+      expect((engine as EmbeddedEngine).portsInUse()).toBe(0);
+    } finally {
+      phone.close();
+      await web.close();
+    }
+  });
+
+  it("RTP offerer → WebRTC answerer: tones both ways", async () => {
+    const web = new WebRtcPeer();
+    const phone = await RtpPeer.open();
+    try {
+      const callId = "emb-rtp-offer";
+      const toWeb = await engine.offer({ callId, sdp: phone.sdp(), from: "rtp", to: "webrtc" });
+      expect(toWeb).toContain("UDP/TLS/RTP/SAVPF");
+      expect(toWeb).toContain("a=fingerprint:");
+      expect(toWeb).toMatch(/a=candidate:.* 127\.0\.0\.1 /);
+      const toSip = await engine.answer({ callId, sdp: await web.answer(toWeb), from: "webrtc", to: "rtp" });
+      const sipInfo = parseAudio(toSip);
+      expect(sipInfo.proto).toBe("RTP/AVP");
+      expect(sipInfo.codecs[0]!.name).toBe("PCMU");
+      expect(sipInfo.direction).toBe("sendrecv");
+      phone.useRemote(toSip);
+      await web.connected();
+
+      await Promise.all([phone.sendTone(700, RUN_MS), web.sendTone(1300, RUN_MS)]);
+      await new Promise((r) => setTimeout(r, 300));
+
+      expect(pcmu(web.received)).toBeGreaterThanOrEqual(100);
+      expect(pcmu(phone.received)).toBeGreaterThanOrEqual(100);
+      expect(lastSecondRatio(web.received, 700, 1300)).toBeGreaterThanOrEqual(100);
+      expect(lastSecondRatio(phone.received, 1300, 700)).toBeGreaterThanOrEqual(100);
+      const st = engine.stats(callId)!;
+      expect(st.packetsAtoB).toBeGreaterThanOrEqual(100);
+      expect(st.packetsBtoA).toBeGreaterThanOrEqual(100);
+      await engine.delete(callId);
+      expect(engine.sessions()).toBe(0);
+    } finally {
+      phone.close();
+      await web.close();
+    }
+  });
+
+  it("trickled candidates via ice() are accepted; a hold re-offer from the SIP callee renegotiates the WebRTC leg", async () => {
+    const web = new WebRtcPeer();
+    const phone = await RtpPeer.open();
+    try {
+      const callId = "emb-trickle";
+      // Offer without candidates, then trickle them; the engine buffers them until it answers.
+      const full = await web.createOffer();
+      const candidates = full.split(/\r?\n/).filter((l) => l.startsWith("a=candidate:"));
+      expect(candidates.length).toBeGreaterThan(0);
+      const bare = full
+        .split(/\r?\n/)
+        .filter((l) => !l.startsWith("a=candidate:") && l !== "a=end-of-candidates")
+        .join("\r\n");
+      const toSip = await engine.offer({ callId, sdp: bare, from: "webrtc", to: "rtp" });
+      for (const c of candidates) await engine.ice!(callId, c);
+      await engine.ice!(callId, null);
+      phone.useRemote(toSip);
+      await web.acceptAnswer(
+        await engine.answer({ callId, sdp: phone.sdp({ tePt: 126 }), from: "rtp", to: "webrtc" }),
+      );
+      await web.connected();
+
+      // The callee (SIP) puts the call on hold: a re-offer in the reverse direction.
+      const holdOffer = await engine.offer({
+        callId,
+        sdp: phone.sdp({ tePt: 126, direction: "sendonly" }),
+        from: "rtp",
+        to: "webrtc",
+        reverse: true,
+      });
+      expect(holdOffer).toContain("a=sendonly");
+      await web.pc.setRemoteDescription({ type: "offer", sdp: holdOffer });
+      await web.pc.setLocalDescription(await web.pc.createAnswer());
+      const holdAnswer = await engine.answer({
+        callId,
+        sdp: web.pc.localDescription!.sdp,
+        from: "webrtc",
+        to: "rtp",
+        reverse: true,
+      });
+      expect(parseAudio(holdAnswer).direction).toBe("recvonly");
+      expect(parseAudio(holdAnswer).port).toBe(parseAudio(toSip).port);
+      expect(engine.sessions()).toBe(1);
+
+      // Media still flows from the held party's side (sendonly) after the renegotiation.
+      await phone.sendTone(1300, 1500);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(pcmu(web.received)).toBeGreaterThanOrEqual(50);
+      expect(lastSecondRatio(web.received, 1300, 700)).toBeGreaterThanOrEqual(100);
+      await engine.delete(callId);
+      expect(engine.sessions()).toBe(0);
+    } finally {
+      phone.close();
+      await web.close();
+    }
+  });
+
+  it("a WebRTC offer without G.711 fails with 503 and leaves nothing behind", async () => {
+    const sdp = [
+      "v=0",
+      "o=- 1 1 IN IP4 127.0.0.1",
+      "s=-",
+      "t=0 0",
+      "m=audio 9 UDP/TLS/RTP/SAVPF 111",
+      "c=IN IP4 0.0.0.0",
+      "a=rtpmap:111 opus/48000/2",
+      "a=ice-ufrag:abcd",
+      "a=ice-pwd:abcdefghijklmnopqrstuvwx",
+      "a=fingerprint:sha-256 00:11",
+      "a=setup:actpass",
+      "a=mid:0",
+      "a=rtcp-mux",
+      "",
+    ].join("\r\n");
+    const err = await engine.offer({ callId: "emb-opus", sdp, from: "webrtc", to: "rtp" }).catch((e) => e);
+    expect(err).toBeInstanceOf(MediaEngineError);
+    expect(err.status).toBe(503);
+    expect(err.code).toBe("codec-mismatch");
+    expect(engine.sessions()).toBe(0);
+    expect((engine as EmbeddedEngine).portsInUse()).toBe(0);
+  });
+});
+
+describe("embedded engine: RTP ⇄ RTP relay", () => {
+  it("relays tones both ways and latches onto the real source address", async () => {
+    const engine = await createMediaEngine({
+      engine: "embedded",
+      embedded: { portMin: PORT_MIN + 100, portMax: PORT_MIN + 199 },
+    });
+    const caller = await RtpPeer.open();
+    const callee = await RtpPeer.open();
+    // The caller's SDP names a port nobody listens on (a NATed phone): only latching gets audio back to it.
+    const dead = await RtpPeer.open();
+    const deadPort = dead.port;
+    dead.close();
+    try {
+      const callId = "emb-rtp-rtp";
+      const toCallee = await engine.offer({
+        callId,
+        sdp: caller.sdp({ port: deadPort }),
+        from: "rtp",
+        to: "rtp",
+      });
+      const calleeView = parseAudio(toCallee);
+      expect(calleeView.address).toBe("127.0.0.1");
+      expect(calleeView.port).not.toBe(deadPort);
+      expect(toCallee).toMatch(new RegExp(`a=rtcp:${calleeView.port + 1} IN IP4 127\\.0\\.0\\.1`));
+      callee.useRemote(toCallee);
+      const toCaller = await engine.answer({ callId, sdp: callee.sdp(), from: "rtp", to: "rtp" });
+      caller.useRemote(toCaller);
+      expect(caller.remote!.port).not.toBe(calleeView.port);
+
+      await Promise.all([caller.sendTone(700, RUN_MS), callee.sendTone(1300, RUN_MS)]);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(pcmu(callee.received)).toBeGreaterThanOrEqual(100);
+      expect(pcmu(caller.received)).toBeGreaterThanOrEqual(100);
+      expect(lastSecondRatio(callee.received, 700, 1300)).toBeGreaterThanOrEqual(100);
+      expect(lastSecondRatio(caller.received, 1300, 700)).toBeGreaterThanOrEqual(100);
+      // Symmetric RTP: each phone hears the relay from the port it sends to.
+      expect([...caller.sources]).toEqual([`127.0.0.1:${caller.remote!.port}`]);
+      expect([...callee.sources]).toEqual([`127.0.0.1:${callee.remote!.port}`]);
+
+      // Hold and resume by re-offer on the same call: same relay port, direction passed through.
+      const hold = await engine.offer({
+        callId,
+        sdp: caller.sdp({ direction: "sendonly" }),
+        from: "rtp",
+        to: "rtp",
+      });
+      expect(parseAudio(hold).port).toBe(calleeView.port);
+      expect(parseAudio(hold).direction).toBe("sendonly");
+      const holdAns = await engine.answer({
+        callId,
+        sdp: callee.sdp({ direction: "recvonly" }),
+        from: "rtp",
+        to: "rtp",
+      });
+      expect(parseAudio(holdAns).direction).toBe("recvonly");
+      const resume = await engine.offer({ callId, sdp: caller.sdp(), from: "rtp", to: "rtp" });
+      expect(parseAudio(resume).direction).toBe("sendrecv");
+      expect(engine.sessions()).toBe(1);
+    } finally {
+      caller.close();
+      callee.close();
+      await engine.close();
+    }
+    expect(engine.sessions()).toBe(0);
+    expect((engine as EmbeddedEngine).portsInUse()).toBe(0);
+  });
+
+  it("port exhaustion is a MediaEngineError and frees the half-built call", async () => {
+    // Four ports = two RTP/RTCP pairs = exactly one rtp⇄rtp call.
+    const engine = await createMediaEngine({
+      engine: "embedded",
+      embedded: { portMin: PORT_MIN + 190, portMax: PORT_MIN + 193 },
+    });
+    const phone = await RtpPeer.open();
+    try {
+      await engine.offer({ callId: "one", sdp: phone.sdp(), from: "rtp", to: "rtp" });
+      expect((engine as EmbeddedEngine).portsInUse()).toBe(2);
+      const err = await engine
+        .offer({ callId: "two", sdp: phone.sdp(), from: "rtp", to: "rtp" })
+        .catch((e) => e);
+      expect(err).toBeInstanceOf(MediaEngineError);
+      expect(err.code).toBe("no-ports");
+      expect(err.status).toBe(503);
+      expect(engine.sessions()).toBe(1);
+      expect((engine as EmbeddedEngine).portsInUse()).toBe(2);
+      await engine.delete("one");
+      await engine.delete("never-existed");
+      expect(engine.sessions()).toBe(0);
+      expect((engine as EmbeddedEngine).portsInUse()).toBe(0);
+      // Freed ports are usable again.
+      await engine.offer({ callId: "three", sdp: phone.sdp(), from: "rtp", to: "rtp" });
+      expect(engine.sessions()).toBe(1);
+    } finally {
+      phone.close();
+      await engine.close();
+    }
+  });
+});
