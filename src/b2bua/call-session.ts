@@ -8,6 +8,7 @@
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import type { TrunkConfig } from "../config/index.js";
+import { type MediaEngine, MediaEngineError } from "../media/index.js";
 import {
   type AuthenticateHook,
   type B2buaOptions,
@@ -19,16 +20,13 @@ import {
   type SrfRequest,
   type SrfResponse,
 } from "../sip/index.js";
+import { CallLedger, type CdrSink } from "./call-ledger.js";
 import type { CallMetrics } from "./call-metrics.js";
-import { type CallRecord, CallRecordBuilder, type CdrLeg, type HangupBy } from "./cdr.js";
-import type { MediaEngine } from "./media.js";
+import { CallRecordBuilder, type HangupBy } from "./cdr.js";
 import type { CallPermit } from "./overload.js";
 import { type CalledNumber, formatNumberForTrunk, type RouteDecision } from "./routing.js";
 
-/** Where finished records go (a CdrWriter, or a test double). */
-export interface CdrSink {
-  write(record: CallRecord): Promise<void>;
-}
+export type { CdrSink } from "./call-ledger.js";
 
 export interface CallSessionDeps {
   srf: Srf;
@@ -89,12 +87,8 @@ export class CallSession {
   state: CallState = "trying";
   private log: Logger;
   private readonly record: CallRecordBuilder;
+  private readonly ledger: CallLedger;
   private legs: { uas: Dialog; uac: Dialog } | undefined;
-  private hangupBy: HangupBy | null = null;
-  private endReason = "";
-  private ended = false;
-  /** The trunk label this call's active-calls gauge was counted under. */
-  private readonly trunkLabel: string;
 
   constructor(
     private readonly req: SrfRequest,
@@ -114,8 +108,7 @@ export class CallSession {
       trunk: ctx.inbound?.name,
       remote: `${req.source.host}:${req.source.port}`,
     });
-    this.trunkLabel = ctx.inbound?.name ?? "";
-    deps.metrics?.callStarted(this.trunkLabel);
+    this.ledger = new CallLedger(this.record, ctx.permit, this.callId, ctx.inbound?.name ?? "", deps);
   }
 
   /** Bridges the call; resolves when it is connected or has ended (never rejects). */
@@ -146,8 +139,13 @@ export class CallSession {
           },
         );
       } catch (err) {
-        const status = isSipStatusError(err) ? err.status : 500;
-        const reason = isSipStatusError(err) ? err.reason : (err as Error).message;
+        // A media engine that cannot anchor the call is a service failure (503), not a bug (500).
+        const status = isSipStatusError(err) ? err.status : err instanceof MediaEngineError ? 503 : 500;
+        const reason = isSipStatusError(err)
+          ? err.reason
+          : err instanceof MediaEngineError
+            ? "Service Unavailable"
+            : (err as Error).message;
         leg.status = status;
         last = status;
         lastReason = `${status} ${reason}`;
@@ -158,8 +156,8 @@ export class CallSession {
           this.log.warn({ trunk: trunk.name, status, reason }, "trunk failed, trying the next");
           continue;
         }
-        // On a held failure (not the last target) A is still waiting for our answer.
-        if (!isLast && !this.res.finalSent) this.res.send(status, reason);
+        // A held failure (not the last target), or one before B was tried: A still waits for our answer.
+        if (!this.res.finalSent) this.res.send(status, reason);
         this.log.info({ trunk: trunk.name, status, reason }, "call failed");
         return this.finish(status, "callee", lastReason);
       }
@@ -179,8 +177,8 @@ export class CallSession {
       passFailure: true,
       noAnswerTimeout: trunk.noAnswerTimeout * 1000,
       proxyRequestHeaders: headerRules(this.ctx.inbound, trunk),
-      localSdpB: (sdp) => media.offer(this.callId, sdp),
-      localSdpA: (sdp) => media.answer(this.callId, sdp),
+      localSdpB: (sdp) => media.offer({ callId: this.callId, sdp, from: "rtp", to: "rtp" }),
+      localSdpA: (sdp) => media.answer({ callId: this.callId, sdp, from: "rtp", to: "rtp" }),
     };
     const auth = this.deps.authFor?.(trunk);
     if (auth) opts.auth = auth;
@@ -204,7 +202,7 @@ export class CallSession {
 
   /** Ends the call from the gateway's side (shutdown): BYE on both legs, or 503 to A while B still rings. */
   async hangup(reason = "shutdown"): Promise<void> {
-    if (this.ended) return;
+    if (this.ledger.isEnded) return;
     const legs = this.legs;
     if (!legs) {
       // Still ringing: A gets 503; should B answer later, createB2BUA BYEs it since A has failed.
@@ -221,47 +219,19 @@ export class CallSession {
   }
 
   get isEnded(): boolean {
-    return this.ended;
+    return this.ledger.isEnded;
   }
 
-  /** The single end of the call: permit, media, metrics, CDR. */
+  /** The single end of the call: permit, media, metrics, CDR (the ledger does each once). */
   private finish(status: number, hangupBy: HangupBy | null, reason: string): void {
-    if (this.ended) return;
-    this.ended = true;
+    if (!this.ledger.finish({ status, hangupBy, reason }, this.log)) return;
     this.state = "ended";
-    this.hangupBy = hangupBy;
-    this.endReason = reason;
-    this.ctx.permit.release();
-    void this.deps.media.delete(this.callId).catch(() => {});
-    this.deps.metrics?.callEnded(status, this.trunkLabel);
-    const record = this.record.finish({ status, hangupBy, reason });
-    this.log.info(
-      { status, hangupBy, reason, durationMs: record.durationMs, legs: record.legs.map(legSummary) },
-      "cdr",
-    );
-    const written = this.deps.cdr?.write(record);
-    if (written) {
-      written.then(
-        () => {
-          this.deps.metrics?.cdrWritten.inc();
-          // Logged only once durable: the kill -9 test holds the gateway to these lines.
-          this.log.debug({ cdrId: record.id }, "cdr written");
-        },
-        (err: unknown) => {
-          this.deps.metrics?.cdrErrors.inc();
-          this.log.error({ err }, "CDR write failed");
-        },
-      );
-    }
     this.deps.onEnd?.(this);
   }
 
   /** For logs and tests: how the call ended. */
   get outcome(): { hangupBy: HangupBy | null; reason: string } {
-    return { hangupBy: this.hangupBy, reason: this.endReason };
+    const end = this.ledger.outcome;
+    return { hangupBy: end?.hangupBy ?? null, reason: end?.reason ?? "" };
   }
-}
-
-function legSummary(l: CdrLeg): string {
-  return `${l.role}:${l.trunk ?? "-"}:${l.status ?? "-"}`;
 }

@@ -1,27 +1,31 @@
 /**
- * The seam where media anchoring will plug in (rtpengine's ng protocol shape:
- * offer / answer / delete per call). For now the gateway does not touch media:
- * the pass-through engine returns each SDP unchanged, so the endpoints send RTP
- * to each other directly.
+ * Media for SIP ⇄ SIP calls that are not anchored (`media.anchorSip: false`,
+ * the default): each SDP passes unchanged, so the phones send RTP to each
+ * other directly, as through a proxy. Calls to and from DSIP always go through
+ * the configured engine (src/media), which bridges WebRTC and RTP.
  */
+import type { MediaEngine, MediaRequest, MediaStats } from "../media/index.js";
 
-export interface MediaEngine {
-  /** A's offer → the offer B receives. */
-  offer(callId: string, sdp: string): Promise<string>;
-  /** B's answer (or early-media SDP) → what A receives. */
-  answer(callId: string, sdp: string): Promise<string>;
-  /** The call ended: free whatever was allocated for it. Never throws. */
-  delete(callId: string): Promise<void>;
-}
+export type { MediaEngine } from "../media/index.js";
 
 export class PassThroughMediaEngine implements MediaEngine {
-  offer(_callId: string, sdp: string): Promise<string> {
-    return Promise.resolve(sdp);
+  readonly name = "pass-through";
+  offer(req: MediaRequest): Promise<string> {
+    return Promise.resolve(req.sdp);
   }
-  answer(_callId: string, sdp: string): Promise<string> {
-    return Promise.resolve(sdp);
+  answer(req: MediaRequest): Promise<string> {
+    return Promise.resolve(req.sdp);
   }
   delete(_callId: string): Promise<void> {
+    return Promise.resolve();
+  }
+  sessions(): number {
+    return 0;
+  }
+  stats(_callId: string): MediaStats | undefined {
+    return undefined;
+  }
+  close(): Promise<void> {
     return Promise.resolve();
   }
 }

@@ -247,6 +247,52 @@ const pathOrNull = z.union([z.string().min(1), z.null()], {
   error: "expected a file path, or null to turn this store off",
 });
 
+const portNumber = z
+  .number({ error: "expected a UDP port number — e.g. 30000" })
+  .int({ error: "expected a whole port number" })
+  .min(1024, { error: "use a port of 1024 or above — e.g. 30000" })
+  .max(65535, { error: "at most 65535" });
+
+const mediaSchema = z
+  .strictObject({
+    engine: z
+      .enum(["embedded", "rtpengine"], { error: 'expected "embedded" (in process) or "rtpengine"' })
+      .default("embedded"),
+    /** SIP ⇄ SIP calls: relay RTP through the engine too (default: the phones talk directly). */
+    anchorSip: z.boolean({ error: "expected true or false" }).default(false),
+    embedded: z
+      .strictObject({
+        host: z
+          .string({ error: 'expected the IP address the relay binds — e.g. "127.0.0.1"' })
+          .refine((v) => isIP(v) !== 0, { error: 'expected an IP address — e.g. "127.0.0.1"' })
+          .default("127.0.0.1"),
+        portMin: portNumber.default(30000),
+        portMax: portNumber.default(30999),
+      })
+      .refine((e) => e.portMin < e.portMax, { error: "portMin must be below portMax — e.g. 30000 and 30999" })
+      .default({ host: "127.0.0.1", portMin: 30000, portMax: 30999 }),
+    rtpengine: z
+      .strictObject({
+        address: formatted(
+          (v) => parseHostPortValue(v) !== undefined,
+          'expected the ng control address "host:port" — e.g. "127.0.0.1:22222"',
+        ).default("127.0.0.1:22222"),
+        timeoutMs: z
+          .number({ error: "expected milliseconds — e.g. 2000" })
+          .int()
+          .min(100, { error: "at least 100 ms — e.g. 2000" })
+          .max(30_000, { error: "at most 30000 ms — e.g. 2000" })
+          .default(2000),
+      })
+      .default({ address: "127.0.0.1:22222", timeoutMs: 2000 }),
+  })
+  .default({
+    engine: "embedded",
+    anchorSip: false,
+    embedded: { host: "127.0.0.1", portMin: 30000, portMax: 30999 },
+    rtpengine: { address: "127.0.0.1:22222", timeoutMs: 2000 },
+  });
+
 export const configSchema = z.strictObject({
   sip: z
     .strictObject({
@@ -291,6 +337,21 @@ export const configSchema = z.strictObject({
       level: z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(", ")}` }).default("info"),
     })
     .default({ level: "info" }),
+  media: mediaSchema.default({
+    engine: "embedded",
+    anchorSip: false,
+    embedded: { host: "127.0.0.1", portMin: 30000, portMax: 30999 },
+    rtpengine: { address: "127.0.0.1:22222", timeoutMs: 2000 },
+  }),
+  dsip: z
+    .strictObject({
+      noAnswerTimeout: z
+        .number({ error: "expected seconds as a number — e.g. 60" })
+        .min(1, { error: "at least 1 second — e.g. 60" })
+        .max(3600, { error: "at most 3600 seconds — e.g. 60" })
+        .default(60),
+    })
+    .default({ noAnswerTimeout: 60 }),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;
@@ -369,6 +430,14 @@ export interface GatewayConfig {
   emergency: { numbers: string[] };
   cdr: { sqlite: string | null; jsonl: string | null };
   logging: { level: LogLevel };
+  media: {
+    engine: "embedded" | "rtpengine";
+    anchorSip: boolean;
+    embedded: { host: string; portMin: number; portMax: number };
+    rtpengine: { host: string; port: number; timeoutMs: number };
+  };
+  /** Calls to DSIP users: how long one may ring before the caller gets 408. */
+  dsip: { noAnswerTimeout: number };
 }
 
 function zodPath(path: readonly PropertyKey[]): string {
@@ -465,6 +534,16 @@ export function compileConfig(input: unknown, source = "configuration"): Gateway
     emergency: raw.emergency,
     cdr: raw.cdr,
     logging: raw.logging,
+    media: {
+      engine: raw.media.engine,
+      anchorSip: raw.media.anchorSip,
+      embedded: raw.media.embedded,
+      rtpengine: {
+        ...parseHostPortValue(raw.media.rtpengine.address)!,
+        timeoutMs: raw.media.rtpengine.timeoutMs,
+      },
+    },
+    dsip: raw.dsip,
   };
 }
 
