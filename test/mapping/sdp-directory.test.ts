@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config/index.js";
 import { Directory } from "../../src/mapping/directory.js";
@@ -118,5 +119,28 @@ directory:
     ]);
     expect(d.didForUser("x")).toBe("did:key:z6MkX");
     expect(d.presentedFor("did:key:z6MkX")).toEqual({ e164: "+15551230009" });
+  });
+});
+
+describe("SDP reading on arbitrary input", () => {
+  it("never throws and always answers a direction", () => {
+    const line = fc.oneof(
+      fc.constantFrom(
+        "m=audio 4000 RTP/AVP 0 8",
+        "a=sendonly",
+        "a=inactive",
+        "c=IN IP4 0.0.0.0",
+        "a=rtpmap:0 PCMU/8000",
+      ),
+      fc.string({ maxLength: 40 }),
+    );
+    fc.assert(
+      fc.property(fc.array(line, { maxLength: 12 }), (lines) => {
+        const body = ["v=0", ...lines].join("\r\n");
+        expect(["sendrecv", "sendonly", "recvonly", "inactive"]).toContain(sdpDirection(body));
+        expect(typeof isHoldSdp(body)).toBe("boolean");
+        expect(Array.isArray(sdpCodecs(body))).toBe(true);
+      }),
+    );
   });
 });

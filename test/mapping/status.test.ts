@@ -197,3 +197,27 @@ describe("MappingError", () => {
     expect(new MappingError("dsip", 404, "x")).toMatchObject({ reason: "number:not-found", status: 404 });
   });
 });
+
+describe("Reason header properties", () => {
+  it("parses back any text it writes (controls become spaces, at most 200 characters)", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 699 }),
+        fc.string({ minLength: 1, maxLength: 300 }),
+        (cause, text) => {
+          const [parsed] = parseReasonHeaders([reasonHeaderValue(cause, text)]);
+          const clean = text.replace(/[\u0000-\u001f\u007f]/g, " ").slice(0, 200);
+          expect(parsed).toEqual({ protocol: "SIP", cause, text: clean });
+        },
+      ),
+    );
+  });
+
+  it("never throws on arbitrary header text", () => {
+    fc.assert(
+      fc.property(fc.array(fc.string({ maxLength: 200 }), { maxLength: 4 }), (values) => {
+        for (const r of parseReasonHeaders(values)) expect(r.protocol.length).toBeGreaterThan(0);
+      }),
+    );
+  });
+});
