@@ -5,9 +5,11 @@
  * overload → route), then one CallSession per call. Also: OPTIONS, metrics
  * feeding, and a graceful shutdown that drains calls.
  */
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import pino, { type Logger } from "pino";
+import type { DsipMessage } from "../agent/index.js";
 import type { GatewayConfig, TrunkConfig } from "../config/index.js";
+import { Directory, numberFromTnDid } from "../mapping/index.js";
 import {
   type AuthenticateHook,
   DigestClient,
@@ -23,6 +25,8 @@ import {
 import type { CallMetrics } from "./call-metrics.js";
 import { CallSession } from "./call-session.js";
 import { CallRecordBuilder, CdrWriter } from "./cdr.js";
+import { DsipCallRegistry, type DsipPort } from "./dsip-port.js";
+import { DsipToSipCall } from "./dsip-to-sip-call.js";
 import { type MediaEngine, PassThroughMediaEngine } from "./media.js";
 import { type CallPermit, OverloadController } from "./overload.js";
 import {
@@ -33,6 +37,7 @@ import {
   routeNumber,
   TrunkIdentifier,
 } from "./routing.js";
+import { type DsipCallee, SipToDsipCall } from "./sip-to-dsip-call.js";
 
 /** A refusal from the pipeline, carrying the SIP status (and headers) A is answered with. */
 export class CallRejection extends Error {
@@ -51,7 +56,10 @@ export class CallRejection extends Error {
 export interface GatewayOptions {
   logger?: Logger;
   metrics?: CallMetrics;
+  /** The media engine (src/media): every DSIP call, and SIP calls when `media.anchorSip`. Default: pass-through. */
   media?: MediaEngine;
+  /** The DSIP side (the embedded agent); without it numbers in the directory are not reachable. */
+  dsip?: DsipPort;
   /** Retry-After seconds on 503 while draining or overloaded (default 5). */
   retryAfter?: number;
   /** SIP timers (tests shorten T1); see SipStack. */
@@ -63,6 +71,15 @@ interface Locals {
   emergency?: boolean;
   permit?: CallPermit;
   route?: RouteDecision;
+  /** Set instead of `route` when the called number belongs to a DSIP user of the directory. */
+  dsipCallee?: DsipCallee;
+}
+
+/** What the gateway needs of any call it runs (SIP ⇄ SIP, SIP → DSIP, DSIP → SIP). */
+export interface GatewayCall {
+  readonly state: "trying" | "connected" | "ended";
+  readonly isEnded: boolean;
+  hangup(reason?: string): Promise<void>;
 }
 
 function locals(req: SrfRequest): Locals {
@@ -84,11 +101,15 @@ export class Gateway {
   readonly srf: Srf;
   readonly overload: OverloadController;
   readonly cdr: CdrWriter | undefined;
-  readonly sessions = new Set<CallSession>();
+  readonly sessions = new Set<GatewayCall>();
+  readonly directory: Directory;
+  readonly dsipCalls = new DsipCallRegistry();
   private readonly logger: Logger;
   private readonly identifier: TrunkIdentifier;
   private readonly digestServers = new Map<string, DigestServer>();
   private readonly media: MediaEngine;
+  /** SIP ⇄ SIP calls: the engine when anchored, else pass-through. */
+  private readonly sipMedia: MediaEngine;
   private readonly retryAfter: number;
   private draining = false;
   private closed = false;
@@ -100,6 +121,8 @@ export class Gateway {
   ) {
     this.logger = opts.logger ?? pino({ level: config.logging.level });
     this.media = opts.media ?? new PassThroughMediaEngine();
+    this.sipMedia = config.media.anchorSip ? this.media : new PassThroughMediaEngine();
+    this.directory = Directory.fromConfig(config, opts.dsip?.did ?? "did:web:localhost");
     this.retryAfter = opts.retryAfter ?? 5;
     const sipLog = this.logger.child({ component: "sip" });
     const stackLogger: SipLogger = {
@@ -273,7 +296,14 @@ export class Gateway {
   private route(req: SrfRequest, next: (e?: unknown) => void): void {
     const l = locals(req);
     try {
-      const number = calledNumber(req.msg.uri, l.trunk?.numbers ?? this.config.numbers);
+      const format = l.trunk?.numbers ?? this.config.numbers;
+      const number = calledNumber(req.msg.uri, format);
+      const did = this.opts.dsip ? this.directory.didForCalled(number) : undefined;
+      if (did !== undefined) {
+        l.dsipCallee = { did, callerNumber: this.callerNumber(req, format) };
+        next();
+        return;
+      }
       l.route = routeNumber(this.config, number);
     } catch (err) {
       if (err instanceof RoutingError) {
@@ -286,8 +316,40 @@ export class Gateway {
     next();
   }
 
+  /** The caller's number as E.164, when From has one (for the DSIP callee to see and call back). */
+  private callerNumber(req: SrfRequest, format: TrunkConfig["numbers"]): string | undefined {
+    const from = req.msg.from;
+    if (!from) return undefined;
+    try {
+      const n = calledNumber(from.uri, format);
+      return n.kind === "e164" ? n.number : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   private startCall(req: SrfRequest, res: SrfResponse): Promise<void> {
     const l = locals(req);
+    if (l.dsipCallee && this.opts.dsip) {
+      const call = new SipToDsipCall(
+        req,
+        res,
+        { inbound: l.trunk, permit: l.permit!, emergency: l.emergency === true, callee: l.dsipCallee },
+        {
+          srf: this.srf,
+          port: this.opts.dsip,
+          media: this.media,
+          registry: this.dsipCalls,
+          logger: this.logger,
+          noAnswerTimeout: this.config.dsip.noAnswerTimeout,
+          cdr: this.cdr,
+          metrics: this.opts.metrics,
+          onEnd: (c) => this.sessions.delete(c),
+        },
+      );
+      this.sessions.add(call);
+      return call.connect();
+    }
     const session = new CallSession(
       req,
       res,
@@ -295,7 +357,7 @@ export class Gateway {
       {
         srf: this.srf,
         logger: this.logger,
-        media: this.media,
+        media: this.sipMedia,
         cdr: this.cdr,
         metrics: this.opts.metrics,
         authFor: (t) => this.outboundAuth(t),
@@ -360,6 +422,82 @@ export class Gateway {
         },
         { method: req.method, uri: req.uriText, body: req.body },
       );
+  }
+
+  // ---- the DSIP side -----------------------------------------------------------
+
+  /** Whether a DSIP `to` is the gateway's to answer: its DID, its tn DIDs, or a tel: URI. */
+  servesDsipTarget(to: string): boolean {
+    const did = this.opts.dsip?.did;
+    if (did === undefined) return false;
+    return to === did || to.startsWith("tel:") || numberFromTnDid(did, to) !== undefined;
+  }
+
+  /** A verified DSIP message for a target the gateway serves (see servesDsipTarget). */
+  onDsipMessage(message: DsipMessage): void {
+    const port = this.opts.dsip;
+    if (!port) return;
+    if (message.type === "dsip.invite") {
+      if (this.draining) {
+        this.dsipRefuse(message, 503, "gateway:draining", "the gateway is shutting down");
+        return;
+      }
+      if (this.dsipCalls.has(message.from, message.id)) return;
+      const call = new DsipToSipCall(message, {
+        srf: this.srf,
+        port,
+        media: this.media,
+        registry: this.dsipCalls,
+        directory: this.directory,
+        overload: this.overload,
+        config: this.config,
+        logger: this.logger,
+        fromHost: this.fromHost(),
+        cdr: this.cdr,
+        metrics: this.opts.metrics,
+        authFor: (t) => this.outboundAuth(t),
+        onEnd: (c) => this.sessions.delete(c),
+      });
+      this.sessions.add(call);
+      call.start().catch((err: unknown) => {
+        this.logger.error({ err, dsipId: message.id }, "DSIP call failed");
+      });
+      return;
+    }
+    const call = this.dsipCalls.find(message);
+    if (call) {
+      call.onDsip(message);
+      return;
+    }
+    if (message.type === "dsip.bye" || message.type === "dsip.cancel" || message.type === "dsip.answer")
+      this.dsipRefuse(message, 481, "call:unknown", "no such call at this gateway");
+    else this.logger.debug({ type: message.type, from: message.from }, "dsip message for no call, dropped");
+  }
+
+  private dsipRefuse(message: DsipMessage, code: number, reason: string, detail: string): void {
+    const port = this.opts.dsip!;
+    const to = (message as { to?: unknown }).to;
+    const as = typeof to === "string" && to.startsWith("did:") ? to : port.did;
+    this.logger.info({ dsipId: message.id, from: message.from, code, reason }, "dsip refused");
+    port
+      .send(as, {
+        type: "dsip.error",
+        id: randomUUID(),
+        ts: Math.floor(Date.now() / 1000),
+        from: as,
+        to: message.from,
+        correlates: message.id,
+        code,
+        reason,
+        detail,
+      })
+      .catch(() => {});
+  }
+
+  /** The host trunks see in our From URIs: the first SIP listener's address. */
+  private fromHost(): string {
+    const l = this.config.sip.listen[0]!;
+    return l.host.includes(":") ? `[${l.host}]` : l.host;
   }
 
   // ---- shutdown --------------------------------------------------------------

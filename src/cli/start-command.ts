@@ -1,14 +1,10 @@
 import { resolve } from "node:path";
 import { type Command, InvalidArgumentError } from "commander";
 import pino from "pino";
-import { startGatewayAgent } from "../agent/gateway-agent.js";
-import { Gateway } from "../b2bua/gateway.js";
 import { ConfigError, DEFAULT_CONFIG_FILE, type GatewayConfig, loadConfig } from "../config/index.js";
-import { toE164 } from "../mapping/numbers.js";
-import { startHttpServer } from "../ops/http-server.js";
-import { GatewayMetrics } from "../ops/metrics.js";
 import { reportConfigError } from "./config-commands.js";
 import { EXIT_INVALID } from "./exit-codes.js";
+import { type GatewayRuntime, startRuntime } from "./gateway-runtime.js";
 
 export interface HostPort {
   host: string;
@@ -105,34 +101,24 @@ export function registerStartCommand(program: Command): void {
       const urlHost = host.includes(":") ? `[${host}]` : host;
       const publicUrl = opts.publicUrl ?? `ws://${urlHost}:${port}/dsip`;
       const dataDir = resolve(opts.dataDir);
-      const agent = await startGatewayAgent({
-        dataDir,
-        did,
-        dsipEndpoints: [publicUrl],
-        logger,
-        web: { allowPrivateAddresses: opts.allowPrivate },
-        // Any possible number: an inbound caller's tn DID must verify whatever the routes say (docs/mapping.md §6).
-        servesNumber: (e164) => toE164(e164) === e164,
-        ...(opts.pushWebhook ? { pushWebhook: opts.pushWebhook } : {}),
-      });
-      const metrics = new GatewayMetrics();
-      let stopping = false;
-      // The SIP side first: a gateway that cannot bind its SIP ports must not look healthy.
-      let gateway: Gateway;
+      let runtime: GatewayRuntime;
       try {
-        gateway = new Gateway(config, { logger, metrics });
-        await gateway.start();
+        runtime = await startRuntime({
+          config,
+          logger,
+          http: { host, port },
+          dataDir,
+          did,
+          publicUrl,
+          allowPrivate: opts.allowPrivate,
+          pushWebhook: opts.pushWebhook,
+        });
       } catch (err) {
-        process.stderr.write(`dsip-gateway: cannot start the SIP side: ${(err as Error).message}\n`);
-        await agent.close();
+        process.stderr.write(`dsip-gateway: ${(err as Error).message}\n`);
         process.exitCode = 1;
         return;
       }
-      const http = await startHttpServer(host, port, agent, {
-        metrics,
-        readiness: () =>
-          stopping || gateway.isDraining ? { ready: false, reason: "stopping" } : { ready: true },
-      });
+      const { agent, gateway, http, media } = runtime;
       const base = `http://${urlHost}:${http.address.port}`;
       process.stdout.write(
         [
@@ -147,21 +133,19 @@ export function registerStartCommand(program: Command): void {
           `  WS  ws://${urlHost}:${http.address.port}/dsip  (DSIP: DID-Auth, routing, relay)`,
           `data dir: ${dataDir} (gateway-key.json, relay.sqlite)`,
           `SIP listening on ${gateway.listeners().join(", ")}`,
+          `media engine: ${media.name}${config.media.anchorSip ? " (SIP calls anchored too)" : ""}`,
           `config: ${configFile} (${config.trunks.length} trunks, ${config.routes.length} routes)`,
           "also available: the SIP message layer (try: dsip-gateway sip parse FILE)",
           "",
         ].join("\n"),
       );
       logger.info({ did: agent.identity.did, http: `${host}:${http.address.port}` }, "gateway started");
+      let stopping = false;
       const stop = async (signal: string) => {
         if (stopping) return;
         stopping = true;
         logger.info({ signal }, "gateway stopping");
-        // Drain SIP first (new INVITEs get 503, /readyz says not ready), then the rest.
-        await gateway.shutdown(opts.drainTimeout * 1000);
-        await agent.server.close();
-        await http.close();
-        await agent.close();
+        await runtime.stop(opts.drainTimeout * 1000);
         process.exit(0);
       };
       process.once("SIGINT", () => void stop("SIGINT"));
