@@ -171,7 +171,13 @@ export class Softphone extends EventEmitter<SoftphoneEvents> {
     const ca = options.ca ? await readFile(options.ca, "utf8") : undefined;
     const resolver = new AgentDidResolver({
       web: { allowPrivateAddresses: options.allowPrivate ?? [], ...(ca ? { ca } : {}) },
-      ...(gatewayDoc ? { local: (did: string) => (did === gatewayDoc.id ? gatewayDoc : undefined) } : {}),
+      // The gateway's numbers (tn DIDs: callers from the phone network) carry the gateway's keys.
+      ...(gatewayDoc
+        ? {
+            local: (did: string) =>
+              did === gatewayDoc.id ? gatewayDoc : tnDidDocumentFromGateway(gatewayDoc, did),
+          }
+        : {}),
     });
     const client = new DsipClient({
       url: options.url,
