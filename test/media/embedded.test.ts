@@ -29,8 +29,8 @@ describe("embedded engine: WebRTC ⇄ RTP over loopback", () => {
   it("WebRTC offerer → RTP answerer: tones both ways, DTMF to the WebRTC side, freed on delete", async () => {
     const web = new WebRtcPeer();
     const phone = await RtpPeer.open();
+    const callId = "emb-webrtc-offer";
     try {
-      const callId = "emb-webrtc-offer";
       const toSip = await engine.offer({ callId, sdp: await web.createOffer(), from: "webrtc", to: "rtp" });
       const sipInfo = parseAudio(toSip);
       expect(sipInfo.proto).toBe("RTP/AVP");
@@ -63,16 +63,17 @@ describe("embedded engine: WebRTC ⇄ RTP over loopback", () => {
       expect(engine.sessions()).toBe(0);
       expect((engine as EmbeddedEngine).portsInUse()).toBe(0);
     } finally {
+      await engine.delete(callId);
       phone.close();
       await web.close();
     }
   });
 
-  it("RTP offerer → WebRTC answerer: tones both ways", async () => {
+  it("RTP offerer → WebRTC answerer: tones both ways, DTMF to the SIP side", async () => {
     const web = new WebRtcPeer();
     const phone = await RtpPeer.open();
+    const callId = "emb-rtp-offer";
     try {
-      const callId = "emb-rtp-offer";
       const toWeb = await engine.offer({ callId, sdp: phone.sdp(), from: "rtp", to: "webrtc" });
       expect(toWeb).toContain("UDP/TLS/RTP/SAVPF");
       expect(toWeb).toContain("a=fingerprint:");
@@ -85,9 +86,11 @@ describe("embedded engine: WebRTC ⇄ RTP over loopback", () => {
       phone.useRemote(toSip);
       await web.connected();
 
-      await Promise.all([phone.sendTone(700, RUN_MS), web.sendTone(1300, RUN_MS)]);
+      await Promise.all([phone.sendTone(700, RUN_MS), web.sendTone(1300, RUN_MS, { event: 9 })]);
       await new Promise((r) => setTimeout(r, 300));
 
+      // RFC 4733 from the WebRTC side reaches the phone with the offered telephone-event PT (101).
+      expect(phone.received.byPt.get(101) ?? 0).toBeGreaterThanOrEqual(3);
       expect(pcmu(web.received)).toBeGreaterThanOrEqual(100);
       expect(pcmu(phone.received)).toBeGreaterThanOrEqual(100);
       expect(lastSecondRatio(web.received, 700, 1300)).toBeGreaterThanOrEqual(100);
@@ -98,6 +101,7 @@ describe("embedded engine: WebRTC ⇄ RTP over loopback", () => {
       await engine.delete(callId);
       expect(engine.sessions()).toBe(0);
     } finally {
+      await engine.delete(callId);
       phone.close();
       await web.close();
     }
@@ -106,8 +110,8 @@ describe("embedded engine: WebRTC ⇄ RTP over loopback", () => {
   it("trickled candidates via ice() are accepted; a hold re-offer from the SIP callee renegotiates the WebRTC leg", async () => {
     const web = new WebRtcPeer();
     const phone = await RtpPeer.open();
+    const callId = "emb-trickle";
     try {
-      const callId = "emb-trickle";
       // Offer without candidates, then trickle them; the engine buffers them until it answers.
       const full = await web.createOffer();
       const candidates = full.split(/\r?\n/).filter((l) => l.startsWith("a=candidate:"));
@@ -155,6 +159,7 @@ describe("embedded engine: WebRTC ⇄ RTP over loopback", () => {
       await engine.delete(callId);
       expect(engine.sessions()).toBe(0);
     } finally {
+      await engine.delete(callId);
       phone.close();
       await web.close();
     }
