@@ -20,6 +20,7 @@ import {
   buildRtpSdp,
   type Codec,
   type Direction,
+  fullRtcpAttribute,
   isG711,
   isTelephoneEvent8k,
   keepCandidates,
@@ -310,7 +311,7 @@ export class WebRtcEndpoint implements Endpoint {
 
   async remoteOffer(sdp: string): Promise<void> {
     parse(sdp);
-    this.pendingOffer = sdp;
+    this.pendingOffer = fullRtcpAttribute(sdp);
     this.remoteSdp = sdp;
   }
 
@@ -319,7 +320,7 @@ export class WebRtcEndpoint implements Endpoint {
     if (!pc) throw new MediaEngineError("webrtc-failure", "answer from the WebRTC peer before any offer");
     parse(sdp);
     this.remoteSdp = sdp;
-    await this.guard(() => pc.setRemoteDescription({ type: "answer", sdp }));
+    await this.guard(() => pc.setRemoteDescription({ type: "answer", sdp: fullRtcpAttribute(sdp) }));
     this.learnCodecs();
     await this.flushCandidates();
   }

@@ -165,6 +165,43 @@ describe("embedded engine: WebRTC ⇄ RTP over loopback", () => {
     }
   });
 
+  it("werift refusing the WebRTC offer at answer time is a 503 that frees the call's ports", async () => {
+    const phone = await RtpPeer.open();
+    const callId = "emb-werift-fails";
+    try {
+      const web = [
+        "v=0",
+        "o=- 1 1 IN IP4 127.0.0.1",
+        "s=-",
+        "t=0 0",
+        "m=audio 9 UDP/TLS/RTP/SAVPF 0",
+        "c=IN IP4 0.0.0.0",
+        "a=rtcp:9",
+        "a=rtpmap:0 PCMU/8000",
+        "a=mid:0",
+        "a=sendrecv",
+        "a=candidate:garbage",
+        "",
+      ].join("\r\n");
+      await engine.offer({ callId, sdp: web, from: "webrtc", to: "rtp" });
+      expect((engine as EmbeddedEngine).portsInUse()).toBe(1);
+      const err = await engine
+        .answer({ callId, sdp: phone.sdp(), from: "rtp", to: "webrtc" })
+        .catch((e) => e);
+      expect(err).toBeInstanceOf(MediaEngineError);
+      expect(err.status).toBe(503);
+      expect(err.code).toBe("webrtc-failure");
+      expect(engine.sessions()).toBe(0);
+      expect((engine as EmbeddedEngine).portsInUse()).toBe(0);
+      expect(
+        await engine.answer({ callId, sdp: phone.sdp(), from: "rtp", to: "webrtc" }).catch((e) => e.code),
+      ).toBe("no-session");
+    } finally {
+      await engine.delete(callId);
+      phone.close();
+    }
+  });
+
   it("a WebRTC offer without G.711 fails with 503 and leaves nothing behind", async () => {
     const sdp = [
       "v=0",
