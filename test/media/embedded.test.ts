@@ -295,6 +295,34 @@ describe("embedded engine: RTP ⇄ RTP relay", () => {
     expect((engine as EmbeddedEngine).portsInUse()).toBe(0);
   });
 
+  it("concurrent offers for one call build one session; a delete racing the first offer frees it", async () => {
+    const engine = await createMediaEngine({
+      engine: "embedded",
+      embedded: { portMin: PORT_MIN + 170, portMax: PORT_MIN + 189 },
+    });
+    const phone = await RtpPeer.open();
+    try {
+      const [x, y] = await Promise.all([
+        engine.offer({ callId: "race", sdp: phone.sdp(), from: "rtp", to: "rtp" }),
+        engine.offer({ callId: "race", sdp: phone.sdp(), from: "rtp", to: "rtp" }),
+      ]);
+      expect(parseAudio(x).port).toBe(parseAudio(y).port);
+      expect(engine.sessions()).toBe(1);
+      expect((engine as EmbeddedEngine).portsInUse()).toBe(2);
+      const pending = engine
+        .offer({ callId: "race2", sdp: phone.sdp(), from: "rtp", to: "rtp" })
+        .catch((e) => e);
+      await engine.delete("race2");
+      await pending;
+      await engine.delete("race");
+      expect(engine.sessions()).toBe(0);
+      expect((engine as EmbeddedEngine).portsInUse()).toBe(0);
+    } finally {
+      phone.close();
+      await engine.close();
+    }
+  });
+
   it("port exhaustion is a MediaEngineError and frees the half-built call", async () => {
     // Four ports = two RTP/RTCP pairs = exactly one rtp⇄rtp call.
     const engine = await createMediaEngine({
