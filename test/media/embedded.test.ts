@@ -40,7 +40,11 @@ describe("embedded engine: WebRTC ⇄ RTP over loopback", () => {
       const tePt = sipInfo.codecs.find((c) => c.name === "telephone-event")!.pt;
       phone.useRemote(toSip);
 
+      // Early media (183 with SDP) and then the 200 with the same SDP: one answer toward WebRTC.
       const toWeb = await engine.answer({ callId, sdp: phone.sdp({ tePt }), from: "rtp", to: "webrtc" });
+      expect(await engine.answer({ callId, sdp: phone.sdp({ tePt }), from: "rtp", to: "webrtc" })).toBe(
+        toWeb,
+      );
       expect(toWeb).toContain("UDP/TLS/RTP/SAVPF");
       expect(toWeb).toContain("a=sendrecv");
       await web.acceptAnswer(toWeb);
@@ -78,7 +82,10 @@ describe("embedded engine: WebRTC ⇄ RTP over loopback", () => {
       expect(toWeb).toContain("UDP/TLS/RTP/SAVPF");
       expect(toWeb).toContain("a=fingerprint:");
       expect(toWeb).toMatch(/a=candidate:.* 127\.0\.0\.1 /);
-      const toSip = await engine.answer({ callId, sdp: await web.answer(toWeb), from: "webrtc", to: "rtp" });
+      const webAnswer = await web.answer(toWeb);
+      const toSip = await engine.answer({ callId, sdp: webAnswer, from: "webrtc", to: "rtp" });
+      // dsip.progress with SDP, then dsip.answer: the SIP offerer gets an identical SDP both times.
+      expect(await engine.answer({ callId, sdp: webAnswer, from: "webrtc", to: "rtp" })).toBe(toSip);
       const sipInfo = parseAudio(toSip);
       expect(sipInfo.proto).toBe("RTP/AVP");
       expect(sipInfo.codecs[0]!.name).toBe("PCMU");
