@@ -292,6 +292,17 @@ describe("embedded engine: RTP ⇄ RTP relay", () => {
       expect(parseAudio(holdAns).direction).toBe("recvonly");
       const resume = await engine.offer({ callId, sdp: caller.sdp(), from: "rtp", to: "rtp" });
       expect(parseAudio(resume).direction).toBe("sendrecv");
+      // The callee re-offers (reverse): its SDP goes to the caller on the caller-facing port.
+      const rev = await engine.offer({ callId, sdp: callee.sdp(), from: "rtp", to: "rtp", reverse: true });
+      expect(parseAudio(rev).port).toBe(caller.remote!.port);
+      const revAns = await engine.answer({
+        callId,
+        sdp: caller.sdp(),
+        from: "rtp",
+        to: "rtp",
+        reverse: true,
+      });
+      expect(parseAudio(revAns).port).toBe(calleeView.port);
       expect(engine.sessions()).toBe(1);
     } finally {
       caller.close();

@@ -161,7 +161,7 @@ describe.skipIf(!present)("rtpengine engine against a private rtpengine", () => 
     expect(engine.sessions()).toBe(0);
   });
 
-  it("RTP ⇄ RTP: plain relay with latching, and a hold re-offer", async () => {
+  it("RTP ⇄ RTP: plain relay, a hold re-offer and a reverse re-offer from the callee", async () => {
     const caller = await RtpPeer.open();
     const callee = await RtpPeer.open();
     const callId = `rtpe-rtp-rtp-${process.pid}`;
@@ -186,6 +186,26 @@ describe.skipIf(!present)("rtpengine engine against a private rtpengine", () => 
       });
       expect(parseAudio(hold).port).toBe(callee.remote!.port);
       expect(parseAudio(hold).direction).toBe("sendonly");
+      const holdAns = await engine.answer({
+        callId,
+        sdp: callee.sdp({ direction: "recvonly" }),
+        from: "rtp",
+        to: "rtp",
+      });
+      expect(parseAudio(holdAns).port).toBe(caller.remote!.port);
+      // The callee re-offers (reverse): its SDP goes to the caller on the caller-facing port.
+      const rev = await engine.offer({ callId, sdp: callee.sdp(), from: "rtp", to: "rtp", reverse: true });
+      expect(parseAudio(rev).port).toBe(caller.remote!.port);
+      expect(parseAudio(rev).direction).toBe("sendrecv");
+      const revAns = await engine.answer({
+        callId,
+        sdp: caller.sdp(),
+        from: "rtp",
+        to: "rtp",
+        reverse: true,
+      });
+      expect(parseAudio(revAns).port).toBe(callee.remote!.port);
+      expect(engine.sessions()).toBe(1);
     } finally {
       await engine.delete(callId);
       caller.close();
