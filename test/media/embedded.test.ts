@@ -4,8 +4,8 @@ import { createMediaEngine, type MediaEngine, MediaEngineError } from "../../src
 import { parseAudio } from "../../src/media/sdp.js";
 import { lastSecondRatio, RtpPeer, WebRtcPeer } from "../support/media-peers.js";
 
-// A range of our own so parallel test files do not collide.
-const PORT_MIN = 31000 + (process.pid % 50) * 200;
+// A range of our own below the kernel's ephemeral ports (32768+) and clear of the SIP tests' fixed ports.
+const PORT_MIN = 12000 + (process.pid % 35) * 200;
 const RUN_MS = 3000;
 
 function pcmu(r: { byPt: Map<number, number> }): number {

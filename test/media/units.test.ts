@@ -232,7 +232,7 @@ describe("logger", () => {
 
 describe("port allocation", () => {
   it("hands out even/odd pairs, skips ports held elsewhere, and reports exhaustion", async () => {
-    const min = 33000 + (process.pid % 50) * 10;
+    const min = 19000 + (process.pid % 90) * 10;
     const alloc = new PortAllocator("127.0.0.1", min, min + 5); // pairs at min, min+2, min+4
     expect(alloc.capacity).toBe(3);
     // Someone else holds the middle pair's RTP port.
