@@ -14,6 +14,7 @@ import { MessageAcceptor } from "../agent/acceptance.js";
 import type { DidDocument } from "../agent/did-document.js";
 import { AgentDidResolver, KeyDirectory } from "../agent/did-resolution.js";
 import type { DsipMessage, MessageOf } from "../agent/messages.js";
+import { tnDidDocumentFromGateway } from "../agent/tn-did.js";
 import { type Identity, loadIdentity } from "../agent/wallet.js";
 import { type Arrival, DsipClient } from "../agent/ws-client.js";
 import { writeWav } from "./audio.js";
