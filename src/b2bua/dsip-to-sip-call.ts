@@ -184,7 +184,7 @@ export class DsipToSipCall {
   }
 
   private onProvisional(res: SipResponse): void {
-    if (res.status === 100) return;
+    if (res.status === 100 || !this.wantsProgress) return;
     const sdp = res.body.length > 0 ? res.body.toString("utf8") : undefined;
     this.progressSent = this.progressSent.then(async () => {
       if (this.isEnded) return;
@@ -281,7 +281,12 @@ export class DsipToSipCall {
   }
 
   private sendProgress(status: number): void {
-    this.send(sipProvisionalToDsipProgress(this.envelope(), { status }));
+    if (this.wantsProgress) this.send(sipProvisionalToDsipProgress(this.envelope(), { status }));
+  }
+
+  /** dsip.progress goes only to callers that said they understand it (docs/dsip-wire.md). */
+  private get wantsProgress(): boolean {
+    return this.invite.cap.features.includes("progress");
   }
 
   private sendTo(type: "dsip.bye" | "dsip.cancel", reason: string): void {
@@ -300,6 +305,7 @@ export class DsipToSipCall {
   /** Refused before the call was admitted: a dsip.error and a record of the attempt. */
   private refuse(code: number, reason: string, detail: string): void {
     this.log.info({ code, reason, detail }, "call refused");
+    this.deps.metrics?.callsTotal.inc({ status: String(code), class: `${Math.floor(code / 100)}xx` });
     this.send({ type: "dsip.error", ...this.envelope(), code, reason, detail: detail.slice(0, 512) });
     this.deps.cdr
       ?.write(this.record.finish({ status: code, hangupBy: "gateway", reason: `${code} ${reason}` }))

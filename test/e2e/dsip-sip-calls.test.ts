@@ -36,6 +36,7 @@ const UAC = 28061;
 const UAS = 28062;
 const UAS_MEDIA = 28100;
 const UAC_MEDIA = 28110;
+const DEAD_NG = 28119; // nothing answers ng here
 const NUMBER = "+12015550123";
 const DSIP_USER_NUMBER = "+12015550199";
 
@@ -63,13 +64,17 @@ afterEach(async () => {
   rtpe = undefined;
 }, 40_000);
 
-function config(engine: "embedded" | "rtpengine"): string {
+function config(engine: "embedded" | "rtpengine" | "dead-rtpengine"): string {
   const media =
-    engine === "embedded"
+    engine === "dead-rtpengine"
       ? `media:
+  engine: rtpengine
+  rtpengine: { address: "127.0.0.1:${DEAD_NG}", timeoutMs: 300 }`
+      : engine === "embedded"
+        ? `media:
   engine: embedded
   embedded: { host: "127.0.0.1", portMin: 28200, portMax: 28599 }`
-      : `media:
+        : `media:
   engine: rtpengine
   rtpengine: { address: "127.0.0.1:${rtpe!.ngPort}", timeoutMs: 2000 }`;
   return `${media}
@@ -90,7 +95,7 @@ directory:
     did: "${callee.did}"`;
 }
 
-async function start(engine: "embedded" | "rtpengine"): Promise<TestRuntime> {
+async function start(engine: "embedded" | "rtpengine" | "dead-rtpengine"): Promise<TestRuntime> {
   if (engine === "rtpengine") rtpe = await startRtpengine();
   t = await startTestRuntime(GW, HTTP, config(engine));
   return t;
@@ -217,7 +222,8 @@ describe.skipIf(!hasSipp)("DSIP ⇄ SIP calls through the gateway, with media", 
       const a = await phone(caller);
       const rec = join(t!.dir, "dsip-to-sip.wav");
       const stats = sampleStats();
-      const result = await a.call(`tel:${NUMBER}`, { tone: 700, record: rec, durationS: 4 });
+      // 5 s: call setup (ICE, DTLS) eats into it on a loaded machine, and 100 packets are 2 s of audio.
+      const result = await a.call(`tel:${NUMBER}`, { tone: 700, record: rec, durationS: 5 });
       expect(result).toMatchObject({ status: "completed", answered: true, endedBy: "local" });
       expect(result.packetsSent).toBeGreaterThanOrEqual(100);
       expect(result.packetsReceived).toBeGreaterThanOrEqual(100);
@@ -312,6 +318,28 @@ describe.skipIf(!hasSipp)("DSIP ⇄ SIP calls through the gateway, with media", 
     await waitDrained(t!.gw);
     t!.gw.cdr!.flush();
     expect(sqliteRecords(t!.sqlite)[0]).toMatchObject({ status: 486, hangupBy: "callee" });
+  }, 60_000);
+
+  it("a media engine that does not answer: 503 / dsip.error 503, nothing held", async () => {
+    await start("dead-rtpengine");
+    const b = await phone(callee);
+    b.listen({ answer: true });
+    // SIP → DSIP: the RTP offer cannot become a WebRTC one.
+    const file = join(t!.dir, "uac-expect-503.xml");
+    writeFileSync(file, readFileSync(scenario("uac-expect-486.xml"), "utf8").replaceAll("486", "503"));
+    ok(await sippUac(file, DSIP_USER_NUMBER));
+    // DSIP → SIP: the WebRTC offer cannot become an RTP one; no SIP leg is tried.
+    const a = await phone(caller);
+    const result = await a.call(`tel:${NUMBER}`, { durationS: 1 });
+    expect(result).toMatchObject({ status: "rejected", answered: false });
+    expect(result.error?.code).toBeGreaterThanOrEqual(500);
+    await waitDrained(t!.gw);
+    t!.gw.cdr!.flush();
+    const records = sqliteRecords(t!.sqlite);
+    expect(records.map((r) => r.status).sort()).toEqual([503, 503]);
+    expect(
+      records.every((r) => r.legs.filter((l) => l.role === "b" && l.trunk === "carrier").length === 0),
+    ).toBe(true);
   }, 60_000);
 
   it("an unknown number gets dsip.error 404, and no SIP leg", async () => {
