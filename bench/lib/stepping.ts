@@ -97,15 +97,20 @@ export function cell(s: Step | undefined): string {
 }
 
 /**
- * The reference every SIP benchmark runs beside ours: the same steps against
- * Kamailio answering statelessly (config/kamailio/bench.cfg). A string says
- * why Kamailio could not be measured.
+ * The same steps against a Kamailio running `config` from config/kamailio/
+ * (`env` for configs that read #!defenvs). A string says why Kamailio could
+ * not be measured.
  */
-export async function stepKamailioStateless(port: number, opts: SteppingOptions): Promise<Step[] | string> {
+export async function stepKamailio(
+  config: string,
+  port: number,
+  opts: SteppingOptions,
+  env?: Record<string, string>,
+): Promise<Step[] | string> {
   if (!hasCommand("kamailio")) return "kamailio not installed";
   let kamailio: RunningKamailio;
   try {
-    kamailio = await startKamailio(kamailioConfig("bench.cfg"), [`udp:127.0.0.1:${port}`]);
+    kamailio = await startKamailio(kamailioConfig(config), [`udp:127.0.0.1:${port}`], env);
   } catch (err) {
     return (err as Error).message.slice(0, 300);
   }
@@ -113,6 +118,35 @@ export async function stepKamailioStateless(port: number, opts: SteppingOptions)
     return await stepRates("kamailio", port, opts);
   } finally {
     await kamailio.stop();
+  }
+}
+
+/**
+ * The reference the transaction benchmark runs beside ours: Kamailio
+ * answering statelessly (config/kamailio/bench.cfg).
+ */
+export function stepKamailioStateless(port: number, opts: SteppingOptions): Promise<Step[] | string> {
+  return stepKamailio("bench.cfg", port, opts);
+}
+
+export interface Column {
+  label: string;
+  /** A string says why the column could not be measured. */
+  steps: Step[] | string;
+}
+
+/** Prints any number of systems' steps side by side, one row per rate. */
+export function printColumns(title: string, columns: Column[], rates: number[]): void {
+  const width = 40;
+  console.log(`\n${title}`);
+  console.log(`${"rate".padEnd(6)}${columns.map((c) => `| ${c.label.padEnd(width)}`).join("")}`);
+  console.log(`${"-".repeat(6)}${columns.map(() => `+${"-".repeat(width + 1)}`).join("")}`);
+  for (const rate of rates) {
+    const cells = columns.map((c) =>
+      typeof c.steps === "string" ? c.steps.slice(0, width) : cell(c.steps.find((s) => s.rate === rate)),
+    );
+    if (columns.every((c) => typeof c.steps === "string" || !c.steps.some((s) => s.rate === rate))) continue;
+    console.log(`${String(rate).padEnd(6)}${cells.map((x) => `| ${x.padEnd(width)}`).join("")}`);
   }
 }
 
