@@ -24,18 +24,31 @@ export interface RunningKamailio {
 
 /**
  * Starts Kamailio listening on `listen` (e.g. "udp:127.0.0.1:25080"); rejects if it exits during start-up.
- * `env` adds variables for configs that read them with #!defenvs.
+ * `env` adds variables for configs that read them with #!defenvs; `args` adds command-line options
+ * (e.g. a larger shared-memory pool for benchmarks).
  */
 export async function startKamailio(
   config: string,
   listen: string[],
-  env?: Record<string, string>,
+  opts: { env?: Record<string, string>; args?: string[] } = {},
 ): Promise<RunningKamailio> {
+  const { env, args = [] } = opts;
   if (!KAMAILIO_MODULES) throw new Error("Kamailio module directory not found");
   const runDir = mkdtempSync(join(tmpdir(), "kamailio-"));
   const child: ChildProcess = spawn(
     findCommand("kamailio") ?? "kamailio",
-    ["-f", config, "-L", KAMAILIO_MODULES, ...listen.flatMap((l) => ["-l", l]), "-DD", "-E", "-Y", runDir],
+    [
+      "-f",
+      config,
+      "-L",
+      KAMAILIO_MODULES,
+      ...listen.flatMap((l) => ["-l", l]),
+      "-DD",
+      "-E",
+      "-Y",
+      runDir,
+      ...args,
+    ],
     { stdio: ["ignore", "ignore", "pipe"], ...(env ? { env: { ...process.env, ...env } } : {}) },
   );
   let log = "";

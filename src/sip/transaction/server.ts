@@ -59,6 +59,7 @@ export abstract class ServerTransaction extends Transaction {
   protected sendResponse(res: SipResponse): void {
     this.lastResponse = serializeMessage(res);
     this.transmit(this.lastResponse);
+    if (res.status >= 200) this.ctx.onFinalResponse?.(this);
   }
 
   protected retransmitLast(): void {
