@@ -34,7 +34,9 @@ import { kamailioConfig, startKamailio } from "../../test/support/kamailio.js";
 import { hasCommand, runSipp, type SippResult } from "../../test/support/sipp.js";
 import { best, type Column, printColumns, type Step, stepKamailio, stepRates } from "../lib/stepping.js";
 
-const RATES = (process.env.BENCH_RATES ?? "200,400,600,800,1000,1200,1500,2000,2500,3000,4000").split(",").map(Number);
+const RATES = (process.env.BENCH_RATES ?? "200,400,600,800,1000,1200,1500,2000,2500,3000,4000")
+  .split(",")
+  .map(Number);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONCURRENT = Number(process.env.BENCH_CONCURRENT ?? 10_000);
 const CONCURRENT_RATE = Number(process.env.BENCH_CONCURRENT_RATE ?? 500);
