@@ -207,7 +207,8 @@ function holdCalls(port: number, rate: number): Held {
     localPort: SIPP_UAC,
     calls: CONCURRENT,
     rate,
-    timeoutMs: rampMs + holdMs + 60_000,
+    // Generous: a slow BYE phase on a loaded machine must show as calls left over, not as a killed SIPp.
+    timeoutMs: rampMs + holdMs + 120_000,
     // -d is the built-in uac's pause between ACK and BYE; -l must exceed the calls held at once.
     extra: ["-s", NUMBER, "-d", String(holdMs), "-l", String(CONCURRENT + 1000)],
   });
@@ -224,7 +225,11 @@ async function until(cond: () => boolean, timeoutMs: number): Promise<boolean> {
 }
 
 function sippSummary(r: SippResult): string {
-  return `SIPp: ${r.stats.successful} ok, ${r.stats.failed} failed, ${r.stats.retransmissions} retransmissions`;
+  const short = r.stats.successful + r.stats.failed < CONCURRENT;
+  const why = short
+    ? ` (exit ${r.exitCode}; ${(r.errors || r.stderr).slice(0, 400).replace(/\s+/g, " ")})`
+    : "";
+  return `SIPp: ${r.stats.successful} ok, ${r.stats.failed} failed, ${r.stats.retransmissions} retransmissions${why}`;
 }
 
 interface Concurrency {
