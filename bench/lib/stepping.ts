@@ -92,27 +92,62 @@ export function best(steps: Step[]): Step | undefined {
 
 export function cell(s: Step | undefined): string {
   if (!s) return "-";
-  const status = s.clean ? "ok" : `FAIL ${s.failed}`;
+  // Not clean without failures: the rate requested was not held.
+  const status = s.clean ? "ok" : s.failed > 0 ? `FAIL ${s.failed}` : "slow";
   return `${s.achievedCps} cps ${status}, p50 ${s.p50} / p99 ${s.p99} ms`;
 }
 
 /**
- * The reference every SIP benchmark runs beside ours: the same steps against
- * Kamailio answering statelessly (config/kamailio/bench.cfg). A string says
- * why Kamailio could not be measured.
+ * The same steps against a Kamailio running `config` from config/kamailio/
+ * (`kamailio.env` for configs that read #!defenvs, `kamailio.args` for more
+ * options). A string says why Kamailio could not be measured.
  */
-export async function stepKamailioStateless(port: number, opts: SteppingOptions): Promise<Step[] | string> {
+export async function stepKamailio(
+  config: string,
+  port: number,
+  opts: SteppingOptions,
+  kamailio: { env?: Record<string, string>; args?: string[] } = {},
+): Promise<Step[] | string> {
   if (!hasCommand("kamailio")) return "kamailio not installed";
-  let kamailio: RunningKamailio;
+  let running: RunningKamailio;
   try {
-    kamailio = await startKamailio(kamailioConfig("bench.cfg"), [`udp:127.0.0.1:${port}`]);
+    running = await startKamailio(kamailioConfig(config), [`udp:127.0.0.1:${port}`], kamailio);
   } catch (err) {
     return (err as Error).message.slice(0, 300);
   }
   try {
     return await stepRates("kamailio", port, opts);
   } finally {
-    await kamailio.stop();
+    await running.stop();
+  }
+}
+
+/**
+ * The reference the transaction benchmark runs beside ours: Kamailio
+ * answering statelessly (config/kamailio/bench.cfg).
+ */
+export function stepKamailioStateless(port: number, opts: SteppingOptions): Promise<Step[] | string> {
+  return stepKamailio("bench.cfg", port, opts);
+}
+
+export interface Column {
+  label: string;
+  /** A string says why the column could not be measured. */
+  steps: Step[] | string;
+}
+
+/** Prints any number of systems' steps side by side, one row per rate. */
+export function printColumns(title: string, columns: Column[], rates: number[]): void {
+  const width = 40;
+  console.log(`\n${title}`);
+  console.log(`${"rate".padEnd(6)}${columns.map((c) => `| ${c.label.padEnd(width)}`).join("")}`);
+  console.log(`${"-".repeat(6)}${columns.map(() => `+${"-".repeat(width + 1)}`).join("")}`);
+  for (const rate of rates) {
+    const cells = columns.map((c) =>
+      typeof c.steps === "string" ? c.steps.slice(0, width) : cell(c.steps.find((s) => s.rate === rate)),
+    );
+    if (columns.every((c) => typeof c.steps === "string" || !c.steps.some((s) => s.rate === rate))) continue;
+    console.log(`${String(rate).padEnd(6)}${cells.map((x) => `| ${x.padEnd(width)}`).join("")}`);
   }
 }
 

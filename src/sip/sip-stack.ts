@@ -70,9 +70,15 @@ export interface SipStackOptions {
   tryingDelayMs?: number;
   /** Largest message accepted on any transport (default 65,535 octets). */
   maxMessageSize?: number;
-  /** Above this many live server transactions new requests get a stateless 503 (default 50,000). */
+  /**
+   * Above this many live server transactions new requests get a stateless 503 (default 200,000:
+   * answered ones live 32 s on UDP, so 1,500 calls/s from a trunk keep ~100,000).
+   */
   maxServerTransactions?: number;
-  /** Above this many live server transactions from one source IP, its new requests get a 503 (default 10,000). */
+  /**
+   * Above this many server transactions from one source IP still awaiting our final response,
+   * its new requests get a 503 (default 10,000).
+   */
   maxServerTransactionsPerSource?: number;
   /**
    * Requests larger than this that would go over UDP go over TCP instead when a TCP
@@ -128,6 +134,7 @@ export class SipStack {
   private readonly resolver: SipResolver;
   private readonly maxMessageSize: number;
   private readonly onTerminated = (tx: Transaction) => this.table.remove(tx);
+  private readonly onFinalResponse = (tx: Transaction) => this.table.answered(tx as AnyServerTransaction);
   private readonly onCallbackError = (err: unknown, tx: Transaction) =>
     this.logger.warn({ err: describe(err), kind: tx.kind }, "transaction user callback threw");
 
@@ -314,6 +321,7 @@ export class SipStack {
           }
           onError(err);
         }),
+      onFinalResponse: this.onFinalResponse,
       onTerminated: this.onTerminated,
       onCallbackError: this.onCallbackError,
     };
@@ -422,7 +430,7 @@ export class SipStack {
     }
     const dest = responseDestination(via, packet.source);
     if (
-      this.table.server.size >= (this.options.maxServerTransactions ?? 50_000) ||
+      this.table.server.size >= (this.options.maxServerTransactions ?? 200_000) ||
       this.table.serverCountFrom(packet.source.host) >=
         (this.options.maxServerTransactionsPerSource ?? 10_000)
     ) {

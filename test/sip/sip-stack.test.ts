@@ -288,6 +288,23 @@ describe("SipStack edge cases", () => {
     expect(uas.stats.rejected).toBe(1);
   });
 
+  it("does not count answered server transactions against their source", async () => {
+    const uac = await stack();
+    const uas = new SipStack({
+      timers: FAST,
+      maxServerTransactionsPerSource: 1,
+      transports: [{ protocol: "UDP", host: "127.0.0.1", port: 0 }],
+    });
+    await uas.start();
+    stacks.push(uas);
+    uas.onRequest = (tx) => tx.reply(200);
+    const dest = target(uas, "UDP");
+    // Each answered OPTIONS lingers in Completed (Timer J) but no longer holds the source's quota.
+    for (let i = 0; i < 3; i++) expect((await final(uac, "OPTIONS", dest)).status).toBe(200);
+    expect(uas.counts().nonInviteServer).toBe(3);
+    expect(uas.stats.rejected).toBe(0);
+  });
+
   it("closes idle TCP connections", async () => {
     const uas = new SipStack({
       timers: FAST,

@@ -16,18 +16,40 @@ export function kamailioConfig(name: string): string {
 }
 
 export interface RunningKamailio {
+  /** The main process; its workers are its children. */
+  pid: number;
   log(): string;
   stop(): Promise<void>;
 }
 
-/** Starts Kamailio listening on `listen` (e.g. "udp:127.0.0.1:25080"); rejects if it exits during start-up. */
-export async function startKamailio(config: string, listen: string[]): Promise<RunningKamailio> {
+/**
+ * Starts Kamailio listening on `listen` (e.g. "udp:127.0.0.1:25080"); rejects if it exits during start-up.
+ * `env` adds variables for configs that read them with #!defenvs; `args` adds command-line options
+ * (e.g. a larger shared-memory pool for benchmarks).
+ */
+export async function startKamailio(
+  config: string,
+  listen: string[],
+  opts: { env?: Record<string, string>; args?: string[] } = {},
+): Promise<RunningKamailio> {
+  const { env, args = [] } = opts;
   if (!KAMAILIO_MODULES) throw new Error("Kamailio module directory not found");
   const runDir = mkdtempSync(join(tmpdir(), "kamailio-"));
   const child: ChildProcess = spawn(
     findCommand("kamailio") ?? "kamailio",
-    ["-f", config, "-L", KAMAILIO_MODULES, ...listen.flatMap((l) => ["-l", l]), "-DD", "-E", "-Y", runDir],
-    { stdio: ["ignore", "ignore", "pipe"] },
+    [
+      "-f",
+      config,
+      "-L",
+      KAMAILIO_MODULES,
+      ...listen.flatMap((l) => ["-l", l]),
+      "-DD",
+      "-E",
+      "-Y",
+      runDir,
+      ...args,
+    ],
+    { stdio: ["ignore", "ignore", "pipe"], ...(env ? { env: { ...process.env, ...env } } : {}) },
   );
   let log = "";
   child.stderr?.on("data", (d: Buffer) => {
@@ -40,6 +62,7 @@ export async function startKamailio(config: string, listen: string[]): Promise<R
     throw new Error(`kamailio did not start:\n${log.slice(0, 2000)}`);
   }
   return {
+    pid: child.pid ?? 0,
     log: () => log,
     async stop() {
       child.kill("SIGTERM");

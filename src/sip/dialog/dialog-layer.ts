@@ -5,8 +5,8 @@
  * §12.2.2), hands out-of-dialog requests to `onNewRequest`, and sends
  * requests and ACKs on behalf of dialogs. `counts()` is for metrics and leak tests.
  */
-import { randomBytes } from "node:crypto";
 import type { SipRequest } from "../message.js";
+import { randomToken } from "../random.js";
 import { numericTarget } from "../resolver.js";
 import type { SipStack } from "../sip-stack.js";
 import type { ClientTransactionUser } from "../transaction/client.js";
@@ -131,7 +131,7 @@ export class DialogLayer implements DialogHost {
 
   /** New Call-ID: 128 random bits at our host. */
   newCallId(): string {
-    return `${randomBytes(12).toString("base64url")}@${this.localHost()}`;
+    return `${randomToken(12)}@${this.localHost()}`;
   }
 
   localHost(): string {

@@ -160,6 +160,11 @@ export class Dialog extends EventEmitter {
     this.ackWait = undefined;
     this.host.forget(this);
     if (info && !this.endedByUs) this.emit("destroy", info);
+    // Nothing is emitted after this; the TU's handlers would otherwise keep the finished call
+    // reachable through transactions that still point at the dialog (Timers J, L, M: 32 s).
+    this.removeAllListeners();
+    this.onPrack = undefined;
+    this.other = undefined;
   }
 
   /** Hangs up: BYE (in a confirmed dialog) and the dialog is gone. No `destroy` event for our own hang-up. */

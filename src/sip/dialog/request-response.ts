@@ -53,6 +53,9 @@ export class SrfRequest extends EventEmitter {
         this.cancelled = true;
         this.emit("cancel", cancel);
       };
+      // No CANCEL reaches us after the final response; its listeners would keep the call reachable
+      // through the transaction for the 32 s of Timer L.
+      tx.onAnswered = () => this.removeAllListeners("cancel");
     }
   }
 

@@ -64,8 +64,8 @@ export class UacInvite {
   constructor(
     private readonly layer: DialogLayer,
     readonly uri: string,
-    private readonly opts: UacInviteOptions = {},
-    private readonly callbacks: UacCallbacks = {},
+    private opts: UacInviteOptions = {},
+    private callbacks: UacCallbacks = {},
   ) {
     this.callId = layer.newCallId();
     this.promise = new Promise((res, rej) => {
@@ -295,6 +295,7 @@ export class UacInvite {
     if (terms) d.startSessionTimer(terms, terms.refresher === "uac");
     this.winner = d;
     this.settled = true;
+    this.release();
     // Early dialogs of the other forks end with the INVITE (§13.2.2.4); their later 2xx still get ACK + BYE.
     for (const [t, f] of this.forks) if (t !== tag && f.dialog.state === "early") f.dialog.terminate();
     this.resolve(d);
@@ -308,7 +309,18 @@ export class UacInvite {
   private fail(err: SipStatusError): void {
     if (this.settled) return;
     this.settled = true;
+    this.release();
     this.dropForks();
     this.reject(err);
+  }
+
+  /**
+   * Settled: no more retries, PRACKs or TU callbacks, only ACKs (and BYEs for late forks) while
+   * the transaction absorbs 2xx retransmissions for 32 s. Dropping the TU's closures lets a
+   * finished call be collected meanwhile.
+   */
+  private release(): void {
+    this.callbacks = {};
+    this.opts = this.opts.localSdp === undefined ? {} : { localSdp: this.opts.localSdp };
   }
 }

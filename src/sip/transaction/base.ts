@@ -25,6 +25,8 @@ export interface TransactionContext {
   destination: Endpoint;
   /** Sends bytes to `destination` over the right transport. */
   send(data: Buffer, onError: (err: Error) => void): void;
+  /** A server transaction sent its final response (it may be called again for 2xx retransmissions). */
+  onFinalResponse?(tx: Transaction): void;
   /** Called once, when the transaction reaches Terminated: the table forgets it. */
   onTerminated(tx: Transaction): void;
   /**

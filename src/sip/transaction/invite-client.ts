@@ -17,7 +17,8 @@ import { buildNon2xxAck } from "./derived-requests.js";
 
 export class InviteClientTransaction extends Transaction {
   readonly kind = "invite-client" as const;
-  private readonly wire: Buffer;
+  /** The request as sent, for Timer A; dropped with the final response (it would pin a pooled slab). */
+  private wire: Buffer | undefined;
   private ackWire: Buffer | undefined;
   private timerA = 0;
   /** A CANCEL waiting for the first provisional response (RFC 3261 §9.1). */
@@ -37,7 +38,7 @@ export class InviteClientTransaction extends Transaction {
   }
 
   start(): void {
-    this.transmit(this.wire);
+    if (this.wire) this.transmit(this.wire);
     if (!this.ctx.reliable) {
       this.timerA = this.ctx.timers.t1;
       this.startTimer("A", this.timerA, () => this.fireA());
@@ -48,7 +49,7 @@ export class InviteClientTransaction extends Transaction {
   private fireA(): void {
     if (this.state !== "calling") return;
     this.counters.requestRetransmits++;
-    this.transmit(this.wire);
+    if (this.wire) this.transmit(this.wire);
     this.timerA *= 2;
     this.startTimer("A", this.timerA, () => this.fireA());
   }
@@ -73,12 +74,14 @@ export class InviteClientTransaction extends Transaction {
         } else if (status < 300) {
           this.stopTimer("A");
           this.stopTimer("B");
+          this.wire = undefined;
           this.state = "accepted";
           this.startTimer("M", this.ctx.timers.transactionTimeout, () => this.terminate("normal"));
           this.user.onResponse(res);
         } else {
           this.stopTimer("A");
           this.stopTimer("B");
+          this.wire = undefined;
           this.state = "completed";
           this.ackWire = serializeMessage(buildNon2xxAck(this.request, res));
           this.transmit(this.ackWire);

@@ -56,6 +56,8 @@ export class InviteServerTransaction extends ServerTransaction {
         this.finalStatus = status;
         this.state = "accepted";
         this.sendResponse(res);
+        // Accepted absorbs INVITE retransmissions (the TU retransmits the 2xx): nothing to resend.
+        this.lastResponse = undefined;
         this.startTimer("L", this.ctx.timers.transactionTimeout, () => this.terminate("normal"));
         this.onAccepted?.(res);
       } else {
@@ -74,6 +76,7 @@ export class InviteServerTransaction extends ServerTransaction {
       // RFC 6026 §7.1: the TU's 2xx retransmissions pass through the Accepted state.
       this.counters.responseRetransmits++;
       this.sendResponse(res);
+      this.lastResponse = undefined;
       return true;
     }
     return false;

@@ -3,18 +3,18 @@
  * and §17.2.3 (server side: branch + sent-by + method, ACK folded into INVITE),
  * with the RFC 2543 fallback for branches without the magic cookie.
  */
-import { randomBytes } from "node:crypto";
 import { BRANCH_MAGIC_COOKIE, type Via } from "../headers/via.js";
 import type { SipRequest, SipResponse } from "../message.js";
+import { randomToken } from "../random.js";
 
 /** z9hG4bK + 16 random bytes in base64url: all token characters, 128 bits of entropy. */
 export function newBranch(): string {
-  return BRANCH_MAGIC_COOKIE + randomBytes(16).toString("base64url");
+  return BRANCH_MAGIC_COOKIE + randomToken(16);
 }
 
 /** Tags need far less than branches but must still be unguessable (RFC 3261 §19.3). */
 export function newTag(): string {
-  return randomBytes(8).toString("base64url");
+  return randomToken(8);
 }
 
 export function clientKey(branch: string, method: string): string {

@@ -15,7 +15,8 @@ import { type ClientTransactionUser, notifyClientEnd } from "./client.js";
 
 export class NonInviteClientTransaction extends Transaction {
   readonly kind = "non-invite-client" as const;
-  private readonly wire: Buffer;
+  /** The request as sent, for Timer E; dropped with the final response (it would pin a pooled slab). */
+  private wire: Buffer | undefined;
   private timerE = 0;
 
   constructor(
@@ -30,7 +31,7 @@ export class NonInviteClientTransaction extends Transaction {
   }
 
   start(): void {
-    this.transmit(this.wire);
+    if (this.wire) this.transmit(this.wire);
     if (!this.ctx.reliable) {
       this.timerE = this.ctx.timers.t1;
       this.startTimer("E", this.timerE, () => this.fireE());
@@ -41,7 +42,7 @@ export class NonInviteClientTransaction extends Transaction {
   private fireE(): void {
     if (this.state !== "trying" && this.state !== "proceeding") return;
     this.counters.requestRetransmits++;
-    this.transmit(this.wire);
+    if (this.wire) this.transmit(this.wire);
     this.timerE = this.state === "proceeding" ? this.ctx.timers.t2 : this.ctx.timers.nextCapped(this.timerE);
     this.startTimer("E", this.timerE, () => this.fireE());
   }
@@ -55,6 +56,7 @@ export class NonInviteClientTransaction extends Transaction {
       }
       this.stopTimer("E");
       this.stopTimer("F");
+      this.wire = undefined;
       this.state = "completed";
       this.user.onResponse(res);
       this.terminateAfter("K", this.ctx.timers.timerK(this.ctx.reliable));

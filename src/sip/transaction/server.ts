@@ -18,6 +18,8 @@ export abstract class ServerTransaction extends Transaction {
   onTimeout: (() => void) | undefined;
   onTransportError: ((err: Error) => void) | undefined;
   onTerminated: ((reason: TerminationReason) => void) | undefined;
+  /** Once, when the final response goes out: the TU drops what only a CANCEL could have needed. */
+  onAnswered: (() => void) | undefined;
   /** The last response handed to the transport, kept to answer request retransmissions. */
   protected lastResponse: Buffer | undefined;
   /** Status of the final response, once sent. */
@@ -59,6 +61,15 @@ export abstract class ServerTransaction extends Transaction {
   protected sendResponse(res: SipResponse): void {
     this.lastResponse = serializeMessage(res);
     this.transmit(this.lastResponse);
+    if (res.status >= 200) {
+      // A CANCEL after the final response changes nothing (§9.2), and the TU's handler would keep
+      // the whole finished call reachable while Timer J or L runs (32 s on UDP).
+      this.onCancel = undefined;
+      const answered = this.onAnswered;
+      this.onAnswered = undefined;
+      answered?.();
+      this.ctx.onFinalResponse?.(this);
+    }
   }
 
   protected retransmitLast(): void {

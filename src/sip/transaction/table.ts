@@ -19,8 +19,13 @@ export interface TransactionCounts {
 export class TransactionTable {
   readonly client = new Map<string, ClientTransaction>();
   readonly server = new Map<string, AnyServerTransaction>();
-  /** Live server transactions per source IP, so one peer cannot fill the table. */
+  /**
+   * Server transactions per source IP still waiting for the TU's final response, so one peer
+   * cannot tie up the TU. Answered ones only absorb retransmissions for 32 s (Timers J and L);
+   * counting them would refuse a single trunk at ~150 calls/s (two per call for 32 s each).
+   */
   private readonly perSource = new Map<string, number>();
+  private readonly pending = new WeakSet<AnyServerTransaction>();
   private readonly perKind: Record<TransactionKind, number> = {
     "invite-client": 0,
     "non-invite-client": 0,
@@ -38,6 +43,16 @@ export class TransactionTable {
     this.perKind[tx.kind]++;
     const host = tx.source.host;
     this.perSource.set(host, (this.perSource.get(host) ?? 0) + 1);
+    this.pending.add(tx);
+  }
+
+  /** The transaction sent its final response, or ended: it no longer counts against its source. */
+  answered(tx: AnyServerTransaction): void {
+    if (!this.pending.delete(tx)) return;
+    const host = tx.source.host;
+    const n = (this.perSource.get(host) ?? 1) - 1;
+    if (n <= 0) this.perSource.delete(host);
+    else this.perSource.set(host, n);
   }
 
   serverCountFrom(host: string): number {
@@ -51,13 +66,8 @@ export class TransactionTable {
     if (map.get(tx.key) === tx) {
       map.delete(tx.key);
       this.perKind[tx.kind]--;
-      if (map === this.server) {
-        const host = (tx as AnyServerTransaction).source.host;
-        const n = (this.perSource.get(host) ?? 1) - 1;
-        if (n <= 0) this.perSource.delete(host);
-        else this.perSource.set(host, n);
-      }
     }
+    if (map === this.server) this.answered(tx as AnyServerTransaction);
   }
 
   counts(): TransactionCounts {
