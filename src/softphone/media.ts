@@ -174,6 +174,11 @@ export class AudioLeg {
       // Gotcha: werift answers recvonly unless the transceiver is told otherwise before createAnswer.
       transceiver.setDirection("sendrecv");
       await transceiver.sender.replaceTrack(leg.track);
+      // Answer a=setup:passive (RFC 5763 lets the answerer pick): as the DTLS client werift failed
+      // about 1 handshake in 10 against rtpengine 10.5's DTLS server (its second flight never
+      // accepted), as the server it completes. Set through werift 0.24's transport: no public API.
+      const dtls = (transceiver as unknown as { dtlsTransport?: { role: string } }).dtlsTransport;
+      if (dtls && dtls.role === "auto") dtls.role = "server";
       await leg.pc.setLocalDescription(await leg.pc.createAnswer());
       return { leg, sdp: await leg.localSdp() };
     } catch (err) {
