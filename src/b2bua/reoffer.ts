@@ -28,25 +28,30 @@ export function answerDirection(offered: MediaDirection): MediaDirection {
 const DIRECTION_LINE = /^a=(sendrecv|sendonly|recvonly|inactive)\s*$/;
 
 /**
- * `sdp` with every media section's direction set to `dir` (session-level
- * direction attributes are dropped so that they cannot contradict).
+ * `sdp` with every media section's direction set to `dir`: an existing
+ * attribute is replaced in place, else one is added at the end of the section
+ * (attributes come after c=/b=, RFC 8866 §5). Session-level direction
+ * attributes are dropped so that they cannot contradict.
  */
 export function withDirection(sdp: string, dir: MediaDirection): string {
   const eol = sdp.includes("\r\n") ? "\r\n" : "\n";
   const lines = sdp.split(/\r?\n/);
   const trailing = lines.at(-1) === "" ? lines.pop() : undefined;
-  const out: string[] = [];
-  let inMedia = false;
+  const session: string[] = [];
+  const media: string[][] = [];
   for (const line of lines) {
-    if (line.startsWith("m=")) {
-      inMedia = true;
-      out.push(line, `a=${dir}`);
-      continue;
-    }
-    if (DIRECTION_LINE.test(line)) continue;
-    out.push(line);
+    if (line.startsWith("m=")) media.push([line]);
+    else if (media.length > 0) media.at(-1)!.push(line);
+    else if (!DIRECTION_LINE.test(line)) session.push(line);
   }
-  if (!inMedia) return sdp;
+  if (media.length === 0) return sdp;
+  const out = [...session];
+  for (const section of media) {
+    const at = section.findIndex((l) => DIRECTION_LINE.test(l));
+    const kept = section.filter((l, i) => i === at || !DIRECTION_LINE.test(l));
+    if (at >= 0) out.push(...kept.map((l) => (DIRECTION_LINE.test(l) ? `a=${dir}` : l)));
+    else out.push(...kept, `a=${dir}`);
+  }
   if (trailing !== undefined) out.push(trailing);
   return out.join(eol);
 }
