@@ -182,7 +182,15 @@ export class Renegotiation {
       const status = isSipStatusError(err) ? err.status : 500;
       const reason = isSipStatusError(err) ? err.reason : (err as Error).message;
       h.log().info({ status, reason }, "re-INVITE for dsip.update refused");
-      if (!h.isEnded()) this.refuse(m, sipFailureToDsipError(h.envelope(), status, reason));
+      if (h.isEnded()) return;
+      this.refuse(m, sipFailureToDsipError(h.envelope(), status, reason));
+      // The engine's offer still wants an answer: the SIP side's SDP as it stands closes the exchange.
+      try {
+        const sdp = dialog.remote.sdp;
+        if (sdp) await h.media.answer({ callId: h.callId, sdp, from: "rtp", to: "webrtc", reverse });
+      } catch (e) {
+        h.mediaFailed("dsip.update rollback", e);
+      }
       return;
     }
     if (h.isEnded()) return;

@@ -56,6 +56,7 @@ class FakeMedia {
 
 class FakeDialog extends EventEmitter {
   local = { sdp: rtpSdp("sendrecv"), uri: "", contact: "" };
+  remote = { sdp: rtpSdp("sendrecv"), uri: "" };
   modified: string[] = [];
   refuse: number | undefined;
   async modify(sdp: string): Promise<string> {
@@ -201,6 +202,19 @@ describe("Renegotiation", () => {
       ["dsip.error", "u4", 488],
       ["dsip.error", "u5", 488],
     ]);
+    expect(failures).toEqual([]);
+  });
+
+  it("a re-INVITE refused by the SIP side: the engine's offer is closed with the SIP side's current SDP", async () => {
+    const { media, dialog, sent, failures, r } = setup(true);
+    dialog.refuse = 488;
+    r.onDsipUpdate(update("u1", { media: { sdp: webrtcSdp("sendonly") } }), dialog as unknown as Dialog);
+    await r.idle();
+    expect(media.calls.map((c) => [c.op, c.from, c.to, c.reverse, dirOf(c.sdp)])).toEqual([
+      ["offer", "webrtc", "rtp", false, "sendonly"],
+      ["answer", "rtp", "webrtc", false, "sendrecv"],
+    ]);
+    expect(sent.map((m) => [m.type, m.correlates, m.code])).toEqual([["dsip.error", "u1", 488]]);
     expect(failures).toEqual([]);
   });
 });

@@ -5,7 +5,10 @@
  * dsip.update, hold true then false; (b) the DSIP caller sends dsip.update hold
  * and resume → SIPp as the SIP callee gets re-INVITEs offering sendonly then
  * sendrecv; a malformed dsip.update is refused with a dsip.error correlating
- * it. After each test: no call, dialog, transaction or media session left.
+ * it; a re-INVITE the SIP side refuses comes back as dsip.error and the audio
+ * goes on; (c) the SIP callee's own hold/resume re-INVITEs (`reverse` in the
+ * engine) reach the DSIP caller as dsip.update. After each test: no call,
+ * dialog, transaction or media session left.
  */
 import { afterEach, describe, expect, it } from "vitest";
 import type { DsipMessage } from "../../src/agent/index.js";
@@ -241,6 +244,51 @@ describe.skipIf(!hasSipp)("hold and resume across the gateway (dsip.update ⇄ r
       await waitDrained(t!.gw);
       t!.gw.cdr!.flush();
       expect(sqliteRecords(t!.sqlite)[0]).toMatchObject({ status: 200, hangupBy: "caller" });
+    }, 60_000);
+
+    it("a re-INVITE the SIP side refuses (488): dsip.error 488 correlating the update, the call and its audio go on", async () => {
+      await start(engine);
+      const uas = sippUas("uas-reinvite-refuse.xml");
+      const a = await phone(caller);
+      let offer: string | undefined;
+      const send = a.client.send.bind(a.client);
+      a.client.send = (m) => {
+        const signed = send(m);
+        if (signed.type === "dsip.invite") offer = (signed as { media: { sdp: string } }).media.sdp;
+        return signed;
+      };
+      const errors: DsipMessage[] = [];
+      a.client.on("message", ({ message }: { message: DsipMessage }) => {
+        if (message.type === "dsip.error") errors.push(message);
+      });
+      a.client.on("refused", (m: DsipMessage) => errors.push(m));
+      let sent: string | undefined;
+      let flow = -1;
+      a.on("call", (e) => {
+        if (e.type !== "answered") return;
+        void (async () => {
+          await new Promise((r) => setTimeout(r, 500));
+          sent = a.client.send({
+            type: "dsip.update",
+            to: e.from,
+            correlates: e.call,
+            changes: { media: { sdp: offer!.replace(/^a=sendrecv(?=\r?$)/m, "a=sendonly") }, hold: true },
+          }).id;
+          await new Promise((r) => setTimeout(r, 1000));
+          const media = t!.runtime.media;
+          const before = (await media.refreshStats?.(e.call)) ?? media.stats(e.call);
+          await new Promise((r) => setTimeout(r, 1000));
+          const after = (await media.refreshStats?.(e.call)) ?? media.stats(e.call);
+          flow = (after?.packetsAtoB ?? 0) - (before?.packetsAtoB ?? 0);
+        })();
+      });
+      const result = await a.call(`tel:${NUMBER}`, { tone: 700, durationS: 4 });
+      expect(result).toMatchObject({ status: "completed", answered: true, endedBy: "local" });
+      ok(await uas);
+      expect(
+        errors.map((m) => [(m as { correlates?: string }).correlates, (m as { code: number }).code]),
+      ).toEqual([[sent, 488]]);
+      expect(flow).toBeGreaterThanOrEqual(25);
     }, 60_000);
 
     it("a re-INVITE hold from the SIP callee reaches the DSIP caller as dsip.update; its BYE ends the call", async () => {
