@@ -39,6 +39,7 @@ import { isFailoverStatus, trunkUri } from "./call-session.js";
 import { CallRecordBuilder, type HangupBy } from "./cdr.js";
 import type { DsipCallRegistry, DsipPort } from "./dsip-port.js";
 import type { OverloadController } from "./overload.js";
+import { Renegotiation, type RenegotiationHost } from "./renegotiation.js";
 import { normaliseNumber, RoutingError, routeNumber } from "./routing.js";
 
 export interface DsipToSipDeps extends LedgerDeps {
@@ -72,6 +73,8 @@ export class DsipToSipCall {
   private cancelled = false;
   private early: string | undefined;
   private progressSent: Promise<void> = Promise.resolve();
+  /** Hold, resume and codec changes once connected (either side's re-offer). */
+  private renegotiation: Renegotiation | undefined;
 
   constructor(
     private readonly invite: MessageOf<"dsip.invite">,
@@ -224,6 +227,8 @@ export class DsipToSipCall {
     this.state = "connected";
     this.send(sipAnswerToDsipAnswer(this.envelope(), { sdp: webrtc }));
     this.log.info("call connected");
+    this.renegotiation = new Renegotiation(this.renegotiationHost(), this.invite.media.sdp, webrtc);
+    this.renegotiation.attach(dialog);
     dialog.on("destroy", (info: DestroyInfo) => {
       if (this.isEnded) return;
       const by: HangupBy = info.reason === "shutdown" ? "gateway" : "callee";
@@ -250,6 +255,11 @@ export class DsipToSipCall {
           this.log.debug({ err: (err as Error).message }, "trickled candidate refused");
         });
         return;
+      case "dsip.update":
+        if (this.renegotiation) this.renegotiation.onDsipUpdate(m, this.dialog);
+        // Before the answer there is no SIP dialog to re-offer in: refused (488).
+        else new Renegotiation(this.renegotiationHost(), "", undefined).onDsipUpdate(m, undefined);
+        return;
       default:
         this.log.info({ type: m.type }, "dsip message ignored on this call");
     }
@@ -275,6 +285,30 @@ export class DsipToSipCall {
   }
 
   // ---- helpers -----------------------------------------------------------------
+
+  private renegotiationHost(): RenegotiationHost {
+    return {
+      callId: this.dsipId,
+      media: this.deps.media,
+      log: () => this.log,
+      sipIsCallee: true,
+      envelope: () => this.envelope(),
+      send: (m) => this.send(m),
+      isEnded: () => this.isEnded,
+      mediaFailed: (during, err) => this.mediaFailed(during, err),
+    };
+  }
+
+  /** A re-offer broke the call's media (the engine already freed it): BYE both sides. */
+  private mediaFailed(during: string, err: unknown): void {
+    if (this.isEnded) return;
+    this.log.error({ err: (err as Error).message }, `media engine failed (${during}); ending the call`);
+    this.sendTo("dsip.bye", "error");
+    this.finish(200, "gateway", `media: ${during}`);
+    void this.dialog
+      ?.destroy({ headers: [["Reason", 'SIP;cause=503;text="Media Failure"']] })
+      .catch(() => {});
+  }
 
   private envelope(): DialogEnvelope {
     return { id: randomUUID(), ts: unixNow(), from: this.as, to: this.peer, correlates: this.dsipId };

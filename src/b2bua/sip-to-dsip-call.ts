@@ -26,6 +26,7 @@ import { CallLedger, type LedgerDeps } from "./call-ledger.js";
 import type { CallContext } from "./call-session.js";
 import { CallRecordBuilder, type CdrLeg, type HangupBy } from "./cdr.js";
 import type { DsipCallRegistry, DsipPort } from "./dsip-port.js";
+import { Renegotiation, type RenegotiationHost } from "./renegotiation.js";
 
 export interface SipToDsipDeps extends LedgerDeps {
   srf: Srf;
@@ -61,6 +62,10 @@ export class SipToDsipCall {
   /** The WebRTC answer already applied from early media, and the RTP SDP A got for it. */
   private early: { webrtc: string; rtp: string } | undefined;
   private answering = false;
+  /** The WebRTC offer the callee got in the dsip.invite. */
+  private webrtcOffer: string | undefined;
+  /** Hold, resume and codec changes once connected (either side's re-offer). */
+  private renegotiation: Renegotiation | undefined;
 
   constructor(
     private readonly req: SrfRequest,
@@ -118,6 +123,7 @@ export class SipToDsipCall {
       return;
     }
     if (this.isEnded) return;
+    this.webrtcOffer = webrtcOffer;
     let invite: ReturnType<typeof sipInviteToDsipInvite>;
     try {
       const from = this.req.msg.from;
@@ -176,6 +182,13 @@ export class SipToDsipCall {
         void this.deps.media.ice?.(this.dsipId, m.candidate).catch((err: unknown) => {
           this.log.debug({ err: (err as Error).message }, "trickled candidate refused");
         });
+        return;
+      case "dsip.update":
+        // Before the answer there is no SIP dialog to re-offer in: refused (488).
+        (this.renegotiation ?? new Renegotiation(this.renegotiationHost(), "", undefined)).onDsipUpdate(
+          m,
+          this.renegotiation ? this.dialog : undefined,
+        );
         return;
       default:
         this.log.info({ type: m.type }, "dsip message ignored on this call");
@@ -242,6 +255,8 @@ export class SipToDsipCall {
     this.state = "connected";
     this.log.info("call connected");
     this.dialog.on("destroy", (info: DestroyInfo) => this.onSipEnded(info));
+    this.renegotiation = new Renegotiation(this.renegotiationHost(), this.early!.webrtc, this.webrtcOffer);
+    this.renegotiation.attach(this.dialog);
   }
 
   private onSipEnded(info: DestroyInfo): void {
@@ -308,6 +323,30 @@ export class SipToDsipCall {
   }
 
   // ---- helpers -----------------------------------------------------------------
+
+  private renegotiationHost(): RenegotiationHost {
+    return {
+      callId: this.dsipId,
+      media: this.deps.media,
+      log: () => this.log,
+      sipIsCallee: false,
+      envelope: () => this.envelope(),
+      send: (m) => this.send(m),
+      isEnded: () => this.isEnded,
+      mediaFailed: (during, err) => this.mediaFailed(during, err),
+    };
+  }
+
+  /** A re-offer broke the call's media (the engine already freed it): BYE both sides. */
+  private mediaFailed(during: string, err: unknown): void {
+    if (this.isEnded) return;
+    this.log.error({ err: (err as Error).message }, `media engine failed (${during}); ending the call`);
+    this.sendToCallee("bye", "error");
+    this.finish(200, "gateway", `media: ${during}`);
+    void this.dialog
+      ?.destroy({ headers: [["Reason", 'SIP;cause=503;text="Media Failure"']] })
+      .catch(() => {});
+  }
 
   private envelope(): DialogEnvelope {
     return { id: randomUUID(), ts: unixNow(), from: this.as, to: this.peer, correlates: this.dsipId };
