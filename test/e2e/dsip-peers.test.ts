@@ -98,7 +98,7 @@ for (const engine of engines) {
       gw = await startTestRuntime(GW_SIP, GW_HTTP, config(media));
       uas = await Baresip.start({
         sipPort: UAS,
-        user: CALLED.slice(1),
+        user: CALLED,
         tone: SIP_TONE,
         autoAnswer: true,
         rtpPorts: UAS_RTP,
@@ -169,7 +169,7 @@ for (const engine of engines) {
         });
         const uac = await Baresip.start({
           sipPort: UAC,
-          user: PBX_NUMBER.slice(1),
+          user: PBX_NUMBER,
           tone: SIP_TONE,
           autoAnswer: false,
           rtpPorts: UAC_RTP,
