@@ -16,7 +16,7 @@ import { type CallEvent, type CallResult, Softphone } from "../../src/softphone/
 import { identity } from "../agent/helpers.js";
 import { Baresip, checkTone, hasBaresip } from "../support/baresip.js";
 import { ChromiumPeer, hasChromium } from "../support/chromium-peer.js";
-import { DsipCaller } from "../support/dsip-caller.js";
+import { DsipCallee, DsipCaller } from "../support/dsip-caller.js";
 import { hasRtpengine, type RunningRtpengine, startRtpengine } from "../support/rtpengine.js";
 import { startTestRuntime, type TestRuntime } from "../support/runtime.js";
 
@@ -244,6 +244,49 @@ for (const engine of engines) {
         expect(heardByUas.level).toBeGreaterThan(0.05);
       },
       60_000,
+    );
+
+    it.skipIf(!withChromium)(
+      "baresip UAC (1300 Hz) → gateway → Chromium (DSIP callee, 700 Hz), BYE from baresip",
+      { timeout: 60_000 },
+      async () => {
+        const browser = await ChromiumPeer.launch({ tone: DSIP_TONE });
+        closers.push(() => browser.close());
+        const client = gw.client(ALICE);
+        await client.start(10_000);
+        closers.push(() => client.close());
+        const callee = new DsipCallee(client, (offer) => browser.answer(offer));
+        const uac = await Baresip.start({
+          sipPort: UAC,
+          user: PBX_NUMBER,
+          tone: SIP_TONE,
+          autoAnswer: false,
+          rtpPorts: UAC_RTP,
+        });
+        closers.push(() => uac.stop());
+        await uac.dial(`sip:alice@127.0.0.1:${GW_SIP}`);
+        await uac.waitForLog(/Call established/, 15_000);
+        expect(callee.invites[0]?.from).toBe(`${gw.did}:tn:${PBX_NUMBER.slice(1)}`);
+        await browser.waitConnected(10_000);
+        await new Promise((r) => setTimeout(r, 4000));
+
+        const stats = await browser.stats();
+        expect(stats.codec).toBe("audio/PCMU");
+        expect(stats.packetsReceived).toBeGreaterThanOrEqual(100);
+        expect(stats.packetsSent).toBeGreaterThanOrEqual(100);
+        expect(stats.totalAudioEnergy).toBeGreaterThan(0);
+        const peak = await browser.peakFrequency();
+        expect(Math.abs(peak - SIP_TONE), `browser FFT peak ${peak} Hz`).toBeLessThan(20);
+
+        await uac.hangup();
+        await uac.waitForLog(/terminated \(duration/, 15_000);
+        await expect
+          .poll(() => callee.messages.some((m) => m.type === "dsip.bye"), { timeout: 5000 })
+          .toBe(true);
+        const heardByUac = checkTone(uac.heard(), DSIP_TONE, SIP_TONE);
+        expect(heardByUac.ratio).toBeGreaterThanOrEqual(100);
+        expect(heardByUac.level).toBeGreaterThan(0.05);
+      },
     );
   });
 }

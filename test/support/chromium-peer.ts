@@ -35,14 +35,20 @@ const PAGE = `<!doctype html>
 <html><head><meta charset="utf-8"><title>dsip peer</title></head><body><audio id="out" autoplay></audio>
 <script>
 let pc, analyser, ctx;
-window.createOffer = async () => {
-  const mic = await navigator.mediaDevices.getUserMedia({ audio: { echoCancellation: false, noiseSuppression: false, autoGainControl: false } });
-  pc = new RTCPeerConnection({ iceServers: [] });
-  const tr = pc.addTransceiver(mic.getAudioTracks()[0], { direction: "sendrecv", streams: [mic] });
+const mic = () => navigator.mediaDevices.getUserMedia({ audio: { echoCancellation: false, noiseSuppression: false, autoGainControl: false } });
+const preferPcmu = (tr) => {
   const caps = RTCRtpReceiver.getCapabilities("audio").codecs;
   const pcmu = caps.filter((c) => c.mimeType.toLowerCase() === "audio/pcmu");
   const te = caps.filter((c) => c.mimeType.toLowerCase() === "audio/telephone-event" && c.clockRate === 8000);
   tr.setCodecPreferences([...pcmu, ...te]);
+};
+const gathered = () => new Promise((resolve) => {
+  if (pc.iceGatheringState === "complete") return resolve();
+  pc.addEventListener("icegatheringstatechange", () => { if (pc.iceGatheringState === "complete") resolve(); });
+  setTimeout(resolve, 5000);
+});
+const newPc = () => {
+  pc = new RTCPeerConnection({ iceServers: [] });
   pc.ontrack = (ev) => {
     const stream = ev.streams[0] ?? new MediaStream([ev.track]);
     const el = document.getElementById("out");
@@ -56,13 +62,27 @@ window.createOffer = async () => {
     src.connect(analyser);
     ctx.resume();
   };
-  const gathered = new Promise((resolve) => {
-    if (pc.iceGatheringState === "complete") return resolve();
-    pc.addEventListener("icegatheringstatechange", () => { if (pc.iceGatheringState === "complete") resolve(); });
-    setTimeout(resolve, 5000);
-  });
+};
+window.createOffer = async () => {
+  const stream = await mic();
+  newPc();
+  const tr = pc.addTransceiver(stream.getAudioTracks()[0], { direction: "sendrecv", streams: [stream] });
+  preferPcmu(tr);
   await pc.setLocalDescription(await pc.createOffer());
-  await gathered;
+  await gathered();
+  return pc.localDescription.sdp;
+};
+window.answerOffer = async (sdp) => {
+  const stream = await mic();
+  newPc();
+  await pc.setRemoteDescription({ type: "offer", sdp });
+  const tr = pc.getTransceivers()[0];
+  await tr.sender.replaceTrack(stream.getAudioTracks()[0]);
+  tr.sender.setStreams(stream);
+  tr.direction = "sendrecv";
+  preferPcmu(tr);
+  await pc.setLocalDescription(await pc.createAnswer());
+  await gathered();
   return pc.localDescription.sdp;
 };
 window.setAnswer = async (sdp) => { await pc.setRemoteDescription({ type: "answer", sdp }); };
@@ -144,6 +164,14 @@ export class ChromiumPeer {
   createOffer(): Promise<string> {
     return this.page.evaluate(() =>
       (globalThis as unknown as { createOffer(): Promise<string> }).createOffer(),
+    );
+  }
+
+  /** Answers an offer (sending and receiving, PCMU preferred); the answer has every candidate. */
+  answer(offer: string): Promise<string> {
+    return this.page.evaluate(
+      (s) => (globalThis as unknown as { answerOffer(x: string): Promise<string> }).answerOffer(s),
+      offer,
     );
   }
 

@@ -101,3 +101,59 @@ export class DsipCaller {
     };
   }
 }
+
+/**
+ * The DSIP signalling of a callee whose media lives elsewhere: every dsip.invite
+ * to the client's DID rings (dsip.progress, when the caller lists `progress`)
+ * and is answered with the SDP `answer(offer)` gives; in-dialog messages are kept.
+ */
+export class DsipCallee {
+  readonly invites: MessageOf<"dsip.invite">[] = [];
+  /** In-dialog messages for any invite answered here. */
+  readonly messages: DsipMessage[] = [];
+  readonly errors: Error[] = [];
+
+  constructor(
+    readonly client: DsipClient,
+    answer: (offer: string) => Promise<string>,
+  ) {
+    client.on("message", ({ message: m }) => {
+      if (m.type === "dsip.invite") {
+        if (m.to !== client.did) return;
+        this.invites.push(m);
+        const reply = { to: m.from, correlates: m.id };
+        if (m.cap.features.includes("progress"))
+          client.send({ type: "dsip.progress", ...reply, stage: "ringing" });
+        void answer(m.media.sdp).then(
+          (sdp) =>
+            client.send({
+              type: "dsip.answer",
+              ...reply,
+              cap: { ver: "1.0", features: FEATURES },
+              media: { sdp },
+            }),
+          (err: Error) => {
+            this.errors.push(err);
+            client.send({
+              type: "dsip.error",
+              ...reply,
+              code: 488,
+              reason: "media:not-acceptable",
+              detail: err.message,
+            });
+          },
+        );
+        return;
+      }
+      const correlates = (m as { correlates?: string }).correlates;
+      if (this.invites.some((i) => i.id === correlates)) this.messages.push(m);
+    });
+  }
+
+  /** Hangs up the newest call. */
+  bye(reason = "hangup"): void {
+    const invite = this.invites.at(-1);
+    if (!invite) throw new Error("DsipCallee: no call");
+    this.client.send({ type: "dsip.bye", to: invite.from, correlates: invite.id, reason });
+  }
+}
