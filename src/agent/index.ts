@@ -10,7 +10,7 @@ export { type DsipMessage, MESSAGE_TYPES, type MessageOf, parseMessage } from ".
 export { MemoryPresenceStore, type PresenceStore } from "./presence.js";
 export { webhookPushNotifier } from "./relay-push.js";
 export { RelayStore } from "./relay-store.js";
-export { tnDidDocument, tnDidOf, tnDigitsOf, tnIdentity } from "./tn-did.js";
+export { tnDidDocument, tnDidDocumentFromGateway, tnDidOf, tnDigitsOf, tnIdentity } from "./tn-did.js";
 export { didKeyIdentity, didWebIdentity, gatewayDidDocument, type Identity, loadIdentity } from "./wallet.js";
 export { DsipClient } from "./ws-client.js";
 export { DsipServer } from "./ws-server.js";

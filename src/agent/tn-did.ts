@@ -51,3 +51,23 @@ export function tnIdentity(gatewayIdentity: Identity, tnDid: string): Identity {
     throw new TypeError(`${tnDid} is not a tn DID of ${gatewayIdentity.did}`);
   return didWebIdentity(gatewayIdentity.seed, tnDid);
 }
+
+/**
+ * A tn DID's document derived from the gateway's published document (what a
+ * client that trusts the gateway's document can do without another fetch):
+ * the same keys and service under the tn DID's ids, the gateway as controller.
+ * Undefined when `tnDid` is not one of that gateway's tn DIDs.
+ */
+export function tnDidDocumentFromGateway(gatewayDoc: DidDocument, tnDid: string): DidDocument | undefined {
+  if (tnDigitsOf(gatewayDoc.id, tnDid) === undefined) return undefined;
+  const gw = gatewayDoc.id;
+  const rename = (v: unknown): unknown => {
+    if (typeof v === "string")
+      return v === gw ? tnDid : v.startsWith(`${gw}#`) ? tnDid + v.slice(gw.length) : v;
+    if (Array.isArray(v)) return v.map(rename);
+    if (v && typeof v === "object")
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, rename(x)]));
+    return v;
+  };
+  return { ...(rename(gatewayDoc) as DidDocument), controller: gw };
+}

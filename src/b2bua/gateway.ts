@@ -78,6 +78,8 @@ interface Locals {
 /** What the gateway needs of any call it runs (SIP ⇄ SIP, SIP → DSIP, DSIP → SIP). */
 export interface GatewayCall {
   readonly state: "trying" | "connected" | "ended";
+  /** The DSIP call id (the dsip.invite's id) of a call with a DSIP leg. */
+  readonly dsipId?: string;
   readonly isEnded: boolean;
   hangup(reason?: string): Promise<void>;
 }

@@ -25,6 +25,8 @@ export interface RuntimeOptions {
   pushWebhook?: string | undefined;
   /** SIP timers (tests shorten T1). */
   timers?: { t1?: number; t2?: number; t4?: number };
+  /** Default: a GatewayMetrics with the process metrics (tests pass one without). */
+  metrics?: GatewayMetrics;
 }
 
 export interface GatewayRuntime {
@@ -64,7 +66,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<GatewayRuntime> {
     await agent.close();
     throw new Error(`cannot start the media engine (${config.media.engine}): ${(err as Error).message}`);
   }
-  const metrics = new GatewayMetrics();
+  const metrics = o.metrics ?? new GatewayMetrics();
   let stopping = false;
   // The SIP side before HTTP: a gateway that cannot bind its SIP ports must not look healthy.
   const gateway = new Gateway(config, {

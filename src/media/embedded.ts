@@ -32,6 +32,8 @@ export class EmbeddedEngine implements MediaEngine {
   readonly name = "embedded";
   private readonly ports: PortAllocator;
   private readonly calls = new Map<string, Session>();
+  /** Sessions being built (ports bound, peers created): a second offer or a delete waits for it. */
+  private readonly creating = new Map<string, Promise<Session>>();
   private closed = false;
 
   constructor(
@@ -101,10 +103,14 @@ export class EmbeddedEngine implements MediaEngine {
 
   async offer(req: MediaRequest): Promise<string> {
     if (this.closed) throw new MediaEngineError("closed", "media engine is closed");
-    let s = this.calls.get(req.callId);
+    // No await between the lookups and creating.set: a second offer must see the first one's build.
+    const inflight = this.calls.has(req.callId) ? undefined : this.creating.get(req.callId);
+    let s = this.calls.get(req.callId) ?? (inflight ? await inflight.catch(() => undefined) : undefined);
     if (!s) {
+      const building = this.create(req);
+      this.creating.set(req.callId, building);
       try {
-        s = await this.create(req);
+        s = await building;
       } catch (e) {
         if (e instanceof MediaEngineError)
           this.log.error(
@@ -112,6 +118,8 @@ export class EmbeddedEngine implements MediaEngine {
             "media: offer failed",
           );
         throw e;
+      } finally {
+        this.creating.delete(req.callId);
       }
       this.calls.set(req.callId, s);
     }
@@ -157,6 +165,7 @@ export class EmbeddedEngine implements MediaEngine {
   }
 
   private async free(callId: string): Promise<void> {
+    await this.creating.get(callId)?.catch(() => {});
     const s = this.calls.get(callId);
     if (!s) return;
     this.calls.delete(callId);

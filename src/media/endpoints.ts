@@ -20,6 +20,7 @@ import {
   buildRtpSdp,
   type Codec,
   type Direction,
+  fullRtcpAttribute,
   isG711,
   isTelephoneEvent8k,
   keepCandidates,
@@ -146,9 +147,14 @@ export class RtpEndpoint implements Endpoint {
     return { codecs: this.info.codecs, direction: this.info.direction, rtpSdp: this.sdp };
   }
 
+  private lastDesc: { key: string; sdp: string } | undefined;
+
   private describe(far: MediaDesc): string {
     if (far.rtpSdp) return rewriteRtpSdp(far.rtpSdp, this.host, this.port, this.port + 1);
-    return buildRtpSdp({
+    // The same answer again (183 then 200) must be the same SDP, version included (RFC 3264 §8).
+    const key = JSON.stringify([far.codecs, far.direction]);
+    if (this.lastDesc?.key === key) return this.lastDesc.sdp;
+    const sdp = buildRtpSdp({
       host: this.host,
       port: this.port,
       rtcpPort: this.port + 1,
@@ -157,6 +163,8 @@ export class RtpEndpoint implements Endpoint {
       sessionId: this.sessionId,
       version: this.version++,
     });
+    this.lastDesc = { key, sdp };
+    return sdp;
   }
 
   async localOffer(far: MediaDesc): Promise<string> {
@@ -206,6 +214,7 @@ export class WebRtcEndpoint implements Endpoint {
   private transceiver: RTCRtpTransceiver | undefined;
   private readonly track = new MediaStreamTrack({ kind: "audio" });
   private pendingOffer: string | undefined;
+  private lastAnswer: string | undefined;
   private remoteSdp: string | undefined;
   private readonly candidates: Array<string | null> = [];
   private audioPt = -1;
@@ -310,7 +319,7 @@ export class WebRtcEndpoint implements Endpoint {
 
   async remoteOffer(sdp: string): Promise<void> {
     parse(sdp);
-    this.pendingOffer = sdp;
+    this.pendingOffer = fullRtcpAttribute(sdp);
     this.remoteSdp = sdp;
   }
 
@@ -318,8 +327,11 @@ export class WebRtcEndpoint implements Endpoint {
     const pc = this.pc;
     if (!pc) throw new MediaEngineError("webrtc-failure", "answer from the WebRTC peer before any offer");
     parse(sdp);
+    // A second answer to the same offer (early media, then the final answer): JSEP has no
+    // place for it once stable, and the first one already set up ICE/DTLS.
+    if (pc.signalingState === "stable" && pc.remoteDescription) return;
     this.remoteSdp = sdp;
-    await this.guard(() => pc.setRemoteDescription({ type: "answer", sdp }));
+    await this.guard(() => pc.setRemoteDescription({ type: "answer", sdp: fullRtcpAttribute(sdp) }));
     this.learnCodecs();
     await this.flushCandidates();
   }
@@ -332,6 +344,8 @@ export class WebRtcEndpoint implements Endpoint {
 
   async localAnswer(far: MediaDesc): Promise<string> {
     const offer = this.pendingOffer;
+    // Answered already (183 with SDP, then 200): the WebRTC peer gets the same answer again.
+    if (!offer && this.lastAnswer) return this.lastAnswer;
     if (!offer) throw new MediaEngineError("webrtc-failure", "no offer from the WebRTC peer to answer");
     const pc = this.ensurePc(far.codecs);
     await this.guard(() => pc.setRemoteDescription({ type: "offer", sdp: offer }));
@@ -346,7 +360,8 @@ export class WebRtcEndpoint implements Endpoint {
     const answer = await this.guard(() => pc.createAnswer());
     await this.guard(() => pc.setLocalDescription(answer));
     this.learnCodecs();
-    return this.gathered(pc);
+    this.lastAnswer = await this.gathered(pc);
+    return this.lastAnswer;
   }
 
   async localOffer(far: MediaDesc): Promise<string> {

@@ -229,3 +229,8 @@ export function keepCandidates(sdp: string, address: string): string {
     }),
   );
 }
+
+/** `a=rtcp:PORT` → `a=rtcp:PORT IN IP4 0.0.0.0`: werift throws on the short (valid) form. */
+export function fullRtcpAttribute(sdp: string): string {
+  return sdp.replace(/^a=rtcp:(\d+)[ \t]*(\r?)$/gm, "a=rtcp:$1 IN IP4 0.0.0.0$2");
+}

@@ -79,6 +79,18 @@ function gathered(pc: RTCPeerConnection, timeoutMs: number): Promise<void> {
   });
 }
 
+/** The parts of werift 0.24's internal RTP router and receiver that latchUnsignalledSsrc touches. */
+interface WeriftRouter {
+  ssrcTable: Record<number, unknown>;
+  routeRtp(packet: RtpPacket): void;
+  registerRtpReceiver(receiver: WeriftReceiver, ssrc: number): void;
+}
+interface WeriftReceiver {
+  tracks: MediaStreamTrack[];
+  trackBySSRC: Record<number, MediaStreamTrack>;
+  defaultTrack: MediaStreamTrack;
+}
+
 export class AudioLeg {
   packetsSent = 0;
   packetsReceived = 0;
@@ -99,9 +111,41 @@ export class AudioLeg {
     this.source = options.toneHz ? new SineSource(options.toneHz) : undefined;
     // Gotcha: subscribe before setRemoteDescription or the remote track is missed.
     pc.onTrack.subscribe((remote) => remote.onReceiveRtp.subscribe((rtp) => this.onRtp(rtp)));
+    this.latchUnsignalledSsrc();
     pc.connectionStateChange.subscribe((state) => {
       if (state === "connected") this.startSending();
     });
+  }
+
+  /**
+   * Behave like a browser with one audio m-line: RTP whose SSRC the far SDP
+   * never named is this call's audio. werift drops such packets ("ssrcReceiver
+   * not found"); rtpengine forwards a SIP phone's SSRC without signalling it.
+   * Reaches into werift 0.24's router (no public hook); re-check on upgrade.
+   */
+  private latchUnsignalledSsrc(): void {
+    const router = (this.pc as unknown as { router?: WeriftRouter }).router;
+    if (!router || typeof router.routeRtp !== "function" || typeof router.registerRtpReceiver !== "function")
+      return;
+    const route = router.routeRtp;
+    router.routeRtp = (packet: RtpPacket) => {
+      const ssrc = packet.header.ssrc;
+      if (!router.ssrcTable[ssrc]) {
+        const audio = this.pc.getTransceivers().filter((t) => t.kind === "audio");
+        const receiver = audio.length === 1 ? (audio[0]!.receiver as unknown as WeriftReceiver) : undefined;
+        if (receiver) {
+          router.registerRtpReceiver(receiver, ssrc);
+          const track = receiver.tracks[0];
+          if (track) receiver.trackBySSRC[ssrc] = track;
+          else {
+            // No signalled track at all: onTrack never fired, so listen on the receiver's default track.
+            receiver.trackBySSRC[ssrc] = receiver.defaultTrack;
+            receiver.defaultTrack.onReceiveRtp.subscribe((rtp) => this.onRtp(rtp));
+          }
+        }
+      }
+      route(packet);
+    };
   }
 
   /** The caller side: an offer with every candidate in it. */

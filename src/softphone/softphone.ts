@@ -14,6 +14,7 @@ import { MessageAcceptor } from "../agent/acceptance.js";
 import type { DidDocument } from "../agent/did-document.js";
 import { AgentDidResolver, KeyDirectory } from "../agent/did-resolution.js";
 import type { DsipMessage, MessageOf } from "../agent/messages.js";
+import { tnDidDocumentFromGateway } from "../agent/tn-did.js";
 import { type Identity, loadIdentity } from "../agent/wallet.js";
 import { type Arrival, DsipClient } from "../agent/ws-client.js";
 import { writeWav } from "./audio.js";
@@ -171,7 +172,13 @@ export class Softphone extends EventEmitter<SoftphoneEvents> {
     const ca = options.ca ? await readFile(options.ca, "utf8") : undefined;
     const resolver = new AgentDidResolver({
       web: { allowPrivateAddresses: options.allowPrivate ?? [], ...(ca ? { ca } : {}) },
-      ...(gatewayDoc ? { local: (did: string) => (did === gatewayDoc.id ? gatewayDoc : undefined) } : {}),
+      // The gateway's numbers (tn DIDs: callers from the phone network) carry the gateway's keys.
+      ...(gatewayDoc
+        ? {
+            local: (did: string) =>
+              did === gatewayDoc.id ? gatewayDoc : tnDidDocumentFromGateway(gatewayDoc, did),
+          }
+        : {}),
     });
     const client = new DsipClient({
       url: options.url,

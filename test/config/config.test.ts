@@ -130,6 +130,43 @@ logging: { level: loud }
     expect(list.length).toBe(expected.length);
   });
 
+  it("reads media and dsip settings, defaulting to the embedded engine", () => {
+    const d = parseConfig(MINIMAL, "min.yaml", { env: {} });
+    expect(d.media).toEqual({
+      engine: "embedded",
+      anchorSip: false,
+      embedded: { host: "127.0.0.1", portMin: 30000, portMax: 30999 },
+      rtpengine: { host: "127.0.0.1", port: 22222, timeoutMs: 2000 },
+    });
+    expect(d.dsip).toEqual({ noAnswerTimeout: 60 });
+    const c = parseConfig(
+      `${MINIMAL}
+media:
+  engine: rtpengine
+  rtpengine: { address: "127.0.0.1:2223", timeoutMs: 500 }
+dsip:
+  noAnswerTimeout: 20`,
+      "media.yaml",
+      { env: {} },
+    );
+    expect(c.media.engine).toBe("rtpengine");
+    expect(c.media.rtpengine).toEqual({ host: "127.0.0.1", port: 2223, timeoutMs: 500 });
+    expect(c.dsip.noAnswerTimeout).toBe(20);
+  });
+
+  it("names bad media settings with their key and fix", () => {
+    const list = issues(`${MINIMAL}
+media:
+  engine: freeswitch
+  embedded: { portMin: 31000, portMax: 30000 }
+  rtpengine: { address: "nowhere" }`);
+    expect(list.some((l) => l.startsWith("media.engine:") && l.includes('"embedded"'))).toBe(true);
+    expect(
+      list.some((l) => l.startsWith("media.embedded:") && l.includes("portMin must be below portMax")),
+    ).toBe(true);
+    expect(list.some((l) => l.startsWith("media.rtpengine.address:") && l.includes("host:port"))).toBe(true);
+  });
+
   it("refuses a route to an unknown trunk even when all else is valid", () => {
     expect(issues(MINIMAL.replace('to: "trunk:carrier-a"', 'to: "trunk:carrier-b"'))).toEqual([
       'routes[0].to: unknown trunk "carrier-b" — define it under trunks or use one of: trunk:carrier-a',

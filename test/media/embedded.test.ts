@@ -4,8 +4,8 @@ import { createMediaEngine, type MediaEngine, MediaEngineError } from "../../src
 import { parseAudio } from "../../src/media/sdp.js";
 import { lastSecondRatio, RtpPeer, WebRtcPeer } from "../support/media-peers.js";
 
-// A range of our own so parallel test files do not collide.
-const PORT_MIN = 31000 + (process.pid % 50) * 200;
+// A range of our own below the kernel's ephemeral ports (32768+) and clear of the SIP tests' fixed ports.
+const PORT_MIN = 12000 + (process.pid % 35) * 200;
 const RUN_MS = 3000;
 
 function pcmu(r: { byPt: Map<number, number> }): number {
@@ -29,8 +29,8 @@ describe("embedded engine: WebRTC ⇄ RTP over loopback", () => {
   it("WebRTC offerer → RTP answerer: tones both ways, DTMF to the WebRTC side, freed on delete", async () => {
     const web = new WebRtcPeer();
     const phone = await RtpPeer.open();
+    const callId = "emb-webrtc-offer";
     try {
-      const callId = "emb-webrtc-offer";
       const toSip = await engine.offer({ callId, sdp: await web.createOffer(), from: "webrtc", to: "rtp" });
       const sipInfo = parseAudio(toSip);
       expect(sipInfo.proto).toBe("RTP/AVP");
@@ -40,7 +40,11 @@ describe("embedded engine: WebRTC ⇄ RTP over loopback", () => {
       const tePt = sipInfo.codecs.find((c) => c.name === "telephone-event")!.pt;
       phone.useRemote(toSip);
 
+      // Early media (183 with SDP) and then the 200 with the same SDP: one answer toward WebRTC.
       const toWeb = await engine.answer({ callId, sdp: phone.sdp({ tePt }), from: "rtp", to: "webrtc" });
+      expect(await engine.answer({ callId, sdp: phone.sdp({ tePt }), from: "rtp", to: "webrtc" })).toBe(
+        toWeb,
+      );
       expect(toWeb).toContain("UDP/TLS/RTP/SAVPF");
       expect(toWeb).toContain("a=sendrecv");
       await web.acceptAnswer(toWeb);
@@ -63,21 +67,25 @@ describe("embedded engine: WebRTC ⇄ RTP over loopback", () => {
       expect(engine.sessions()).toBe(0);
       expect((engine as EmbeddedEngine).portsInUse()).toBe(0);
     } finally {
+      await engine.delete(callId);
       phone.close();
       await web.close();
     }
   });
 
-  it("RTP offerer → WebRTC answerer: tones both ways", async () => {
+  it("RTP offerer → WebRTC answerer: tones both ways, DTMF to the SIP side", async () => {
     const web = new WebRtcPeer();
     const phone = await RtpPeer.open();
+    const callId = "emb-rtp-offer";
     try {
-      const callId = "emb-rtp-offer";
       const toWeb = await engine.offer({ callId, sdp: phone.sdp(), from: "rtp", to: "webrtc" });
       expect(toWeb).toContain("UDP/TLS/RTP/SAVPF");
       expect(toWeb).toContain("a=fingerprint:");
       expect(toWeb).toMatch(/a=candidate:.* 127\.0\.0\.1 /);
-      const toSip = await engine.answer({ callId, sdp: await web.answer(toWeb), from: "webrtc", to: "rtp" });
+      const webAnswer = await web.answer(toWeb);
+      const toSip = await engine.answer({ callId, sdp: webAnswer, from: "webrtc", to: "rtp" });
+      // dsip.progress with SDP, then dsip.answer: the SIP offerer gets an identical SDP both times.
+      expect(await engine.answer({ callId, sdp: webAnswer, from: "webrtc", to: "rtp" })).toBe(toSip);
       const sipInfo = parseAudio(toSip);
       expect(sipInfo.proto).toBe("RTP/AVP");
       expect(sipInfo.codecs[0]!.name).toBe("PCMU");
@@ -85,9 +93,11 @@ describe("embedded engine: WebRTC ⇄ RTP over loopback", () => {
       phone.useRemote(toSip);
       await web.connected();
 
-      await Promise.all([phone.sendTone(700, RUN_MS), web.sendTone(1300, RUN_MS)]);
+      await Promise.all([phone.sendTone(700, RUN_MS), web.sendTone(1300, RUN_MS, { event: 9 })]);
       await new Promise((r) => setTimeout(r, 300));
 
+      // RFC 4733 from the WebRTC side reaches the phone with the offered telephone-event PT (101).
+      expect(phone.received.byPt.get(101) ?? 0).toBeGreaterThanOrEqual(3);
       expect(pcmu(web.received)).toBeGreaterThanOrEqual(100);
       expect(pcmu(phone.received)).toBeGreaterThanOrEqual(100);
       expect(lastSecondRatio(web.received, 700, 1300)).toBeGreaterThanOrEqual(100);
@@ -98,6 +108,7 @@ describe("embedded engine: WebRTC ⇄ RTP over loopback", () => {
       await engine.delete(callId);
       expect(engine.sessions()).toBe(0);
     } finally {
+      await engine.delete(callId);
       phone.close();
       await web.close();
     }
@@ -106,8 +117,8 @@ describe("embedded engine: WebRTC ⇄ RTP over loopback", () => {
   it("trickled candidates via ice() are accepted; a hold re-offer from the SIP callee renegotiates the WebRTC leg", async () => {
     const web = new WebRtcPeer();
     const phone = await RtpPeer.open();
+    const callId = "emb-trickle";
     try {
-      const callId = "emb-trickle";
       // Offer without candidates, then trickle them; the engine buffers them until it answers.
       const full = await web.createOffer();
       const candidates = full.split(/\r?\n/).filter((l) => l.startsWith("a=candidate:"));
@@ -155,8 +166,46 @@ describe("embedded engine: WebRTC ⇄ RTP over loopback", () => {
       await engine.delete(callId);
       expect(engine.sessions()).toBe(0);
     } finally {
+      await engine.delete(callId);
       phone.close();
       await web.close();
+    }
+  });
+
+  it("werift refusing the WebRTC offer at answer time is a 503 that frees the call's ports", async () => {
+    const phone = await RtpPeer.open();
+    const callId = "emb-werift-fails";
+    try {
+      const web = [
+        "v=0",
+        "o=- 1 1 IN IP4 127.0.0.1",
+        "s=-",
+        "t=0 0",
+        "m=audio 9 UDP/TLS/RTP/SAVPF 0",
+        "c=IN IP4 0.0.0.0",
+        "a=rtcp:9",
+        "a=rtpmap:0 PCMU/8000",
+        "a=mid:0",
+        "a=sendrecv",
+        "a=candidate:garbage",
+        "",
+      ].join("\r\n");
+      await engine.offer({ callId, sdp: web, from: "webrtc", to: "rtp" });
+      expect((engine as EmbeddedEngine).portsInUse()).toBe(1);
+      const err = await engine
+        .answer({ callId, sdp: phone.sdp(), from: "rtp", to: "webrtc" })
+        .catch((e) => e);
+      expect(err).toBeInstanceOf(MediaEngineError);
+      expect(err.status).toBe(503);
+      expect(err.code).toBe("webrtc-failure");
+      expect(engine.sessions()).toBe(0);
+      expect((engine as EmbeddedEngine).portsInUse()).toBe(0);
+      expect(
+        await engine.answer({ callId, sdp: phone.sdp(), from: "rtp", to: "webrtc" }).catch((e) => e.code),
+      ).toBe("no-session");
+    } finally {
+      await engine.delete(callId);
+      phone.close();
     }
   });
 
@@ -243,6 +292,17 @@ describe("embedded engine: RTP ⇄ RTP relay", () => {
       expect(parseAudio(holdAns).direction).toBe("recvonly");
       const resume = await engine.offer({ callId, sdp: caller.sdp(), from: "rtp", to: "rtp" });
       expect(parseAudio(resume).direction).toBe("sendrecv");
+      // The callee re-offers (reverse): its SDP goes to the caller on the caller-facing port.
+      const rev = await engine.offer({ callId, sdp: callee.sdp(), from: "rtp", to: "rtp", reverse: true });
+      expect(parseAudio(rev).port).toBe(caller.remote!.port);
+      const revAns = await engine.answer({
+        callId,
+        sdp: caller.sdp(),
+        from: "rtp",
+        to: "rtp",
+        reverse: true,
+      });
+      expect(parseAudio(revAns).port).toBe(calleeView.port);
       expect(engine.sessions()).toBe(1);
     } finally {
       caller.close();
@@ -251,6 +311,34 @@ describe("embedded engine: RTP ⇄ RTP relay", () => {
     }
     expect(engine.sessions()).toBe(0);
     expect((engine as EmbeddedEngine).portsInUse()).toBe(0);
+  });
+
+  it("concurrent offers for one call build one session; a delete racing the first offer frees it", async () => {
+    const engine = await createMediaEngine({
+      engine: "embedded",
+      embedded: { portMin: PORT_MIN + 170, portMax: PORT_MIN + 189 },
+    });
+    const phone = await RtpPeer.open();
+    try {
+      const [x, y] = await Promise.all([
+        engine.offer({ callId: "race", sdp: phone.sdp(), from: "rtp", to: "rtp" }),
+        engine.offer({ callId: "race", sdp: phone.sdp(), from: "rtp", to: "rtp" }),
+      ]);
+      expect(parseAudio(x).port).toBe(parseAudio(y).port);
+      expect(engine.sessions()).toBe(1);
+      expect((engine as EmbeddedEngine).portsInUse()).toBe(2);
+      const pending = engine
+        .offer({ callId: "race2", sdp: phone.sdp(), from: "rtp", to: "rtp" })
+        .catch((e) => e);
+      await engine.delete("race2");
+      await pending;
+      await engine.delete("race");
+      expect(engine.sessions()).toBe(0);
+      expect((engine as EmbeddedEngine).portsInUse()).toBe(0);
+    } finally {
+      phone.close();
+      await engine.close();
+    }
   });
 
   it("port exhaustion is a MediaEngineError and frees the half-built call", async () => {

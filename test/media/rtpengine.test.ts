@@ -105,7 +105,63 @@ describe.skipIf(!present)("rtpengine engine against a private rtpengine", () => 
     expect(engine.sessions()).toBe(0);
   });
 
-  it("RTP ⇄ RTP: plain relay with latching, and a hold re-offer", async () => {
+  it("SDP shapes toward SIP for a Chrome-like offer: G.711 passed through, Opus only transcoded when G.711 is missing", async () => {
+    const chrome = (pts: string, maps: string[]): string =>
+      [
+        "v=0",
+        "o=- 4611731400430051336 2 IN IP4 127.0.0.1",
+        "s=-",
+        "t=0 0",
+        "a=group:BUNDLE 0",
+        `m=audio 9 UDP/TLS/RTP/SAVPF ${pts}`,
+        "c=IN IP4 0.0.0.0",
+        "a=rtcp:9 IN IP4 0.0.0.0",
+        "a=candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host",
+        "a=ice-ufrag:Ab12",
+        "a=ice-pwd:abcdefghijklmnopqrstuvwx",
+        "a=fingerprint:sha-256 11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00",
+        "a=setup:actpass",
+        "a=mid:0",
+        "a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level",
+        "a=sendrecv",
+        "a=rtcp-mux",
+        ...maps,
+        "a=ssrc:1111 cname:x",
+        "",
+      ].join("\r\n");
+    const full = chrome("111 0 8 110 126", [
+      "a=rtpmap:111 opus/48000/2",
+      "a=fmtp:111 minptime=10;useinbandfec=1",
+      "a=rtpmap:0 PCMU/8000",
+      "a=rtpmap:8 PCMA/8000",
+      "a=rtpmap:110 telephone-event/48000",
+      "a=rtpmap:126 telephone-event/8000",
+    ]);
+    const toSip = parseAudio(
+      await engine.offer({ callId: `shape-${process.pid}`, sdp: full, from: "webrtc", to: "rtp" }),
+    );
+    await engine.delete(`shape-${process.pid}`);
+    expect(toSip.proto).toBe("RTP/AVP");
+    expect(toSip.ice).toBe(false);
+    expect(toSip.codecs.map((c) => `${c.name}/${c.clock}`)).toEqual([
+      "PCMU/8000",
+      "PCMA/8000",
+      "telephone-event/8000",
+    ]);
+
+    const opusOnly = chrome("111 126", ["a=rtpmap:111 opus/48000/2", "a=rtpmap:126 telephone-event/8000"]);
+    const transcoded = parseAudio(
+      await engine.offer({ callId: `opus-${process.pid}`, sdp: opusOnly, from: "webrtc", to: "rtp" }),
+    );
+    await engine.delete(`opus-${process.pid}`);
+    const names = transcoded.codecs.map((c) => c.name);
+    expect(names).toContain("PCMU");
+    expect(names).toContain("PCMA");
+    expect(names).not.toContain("opus");
+    expect(engine.sessions()).toBe(0);
+  });
+
+  it("RTP ⇄ RTP: plain relay, a hold re-offer and a reverse re-offer from the callee", async () => {
     const caller = await RtpPeer.open();
     const callee = await RtpPeer.open();
     const callId = `rtpe-rtp-rtp-${process.pid}`;
@@ -130,6 +186,26 @@ describe.skipIf(!present)("rtpengine engine against a private rtpengine", () => 
       });
       expect(parseAudio(hold).port).toBe(callee.remote!.port);
       expect(parseAudio(hold).direction).toBe("sendonly");
+      const holdAns = await engine.answer({
+        callId,
+        sdp: callee.sdp({ direction: "recvonly" }),
+        from: "rtp",
+        to: "rtp",
+      });
+      expect(parseAudio(holdAns).port).toBe(caller.remote!.port);
+      // The callee re-offers (reverse): its SDP goes to the caller on the caller-facing port.
+      const rev = await engine.offer({ callId, sdp: callee.sdp(), from: "rtp", to: "rtp", reverse: true });
+      expect(parseAudio(rev).port).toBe(caller.remote!.port);
+      expect(parseAudio(rev).direction).toBe("sendrecv");
+      const revAns = await engine.answer({
+        callId,
+        sdp: caller.sdp(),
+        from: "rtp",
+        to: "rtp",
+        reverse: true,
+      });
+      expect(parseAudio(revAns).port).toBe(callee.remote!.port);
+      expect(engine.sessions()).toBe(1);
     } finally {
       await engine.delete(callId);
       caller.close();

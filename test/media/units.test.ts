@@ -5,7 +5,14 @@ import { MediaEngineError, type MediaLogger } from "../../src/media/engine.js";
 import { PortAllocator } from "../../src/media/ports.js";
 import { buildRtp, isRtp, parseRtp } from "../../src/media/rtp.js";
 import { ngFlags, packetsFrom } from "../../src/media/rtpengine.js";
-import { addSsrc, buildRtpSdp, keepCandidates, parseAudio, rewriteRtpSdp } from "../../src/media/sdp.js";
+import {
+  addSsrc,
+  buildRtpSdp,
+  fullRtcpAttribute,
+  keepCandidates,
+  parseAudio,
+  rewriteRtpSdp,
+} from "../../src/media/sdp.js";
 import {
   decodePcmu,
   encodePcmu,
@@ -160,6 +167,9 @@ describe("sdp", () => {
     expect(keepCandidates(cands, "127.0.0.1")).toContain("127.0.0.1 5000");
     expect(keepCandidates(cands, "127.0.0.1")).not.toContain("192.0.2.9");
     expect(() => parseAudio("v=0\r\n")).toThrow(/no m=audio/);
+    expect(fullRtcpAttribute("m=audio 9 X 0\r\na=rtcp:9\r\na=rtcp:7 IN IP4 1.2.3.4\r\n")).toBe(
+      "m=audio 9 X 0\r\na=rtcp:9 IN IP4 0.0.0.0\r\na=rtcp:7 IN IP4 1.2.3.4\r\n",
+    );
   });
 });
 
@@ -222,7 +232,7 @@ describe("logger", () => {
 
 describe("port allocation", () => {
   it("hands out even/odd pairs, skips ports held elsewhere, and reports exhaustion", async () => {
-    const min = 33000 + (process.pid % 50) * 10;
+    const min = 19000 + (process.pid % 90) * 10;
     const alloc = new PortAllocator("127.0.0.1", min, min + 5); // pairs at min, min+2, min+4
     expect(alloc.capacity).toBe(3);
     // Someone else holds the middle pair's RTP port.

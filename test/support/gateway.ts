@@ -12,6 +12,7 @@ import Database from "better-sqlite3";
 import pino from "pino";
 import type { CallRecord } from "../../src/b2bua/cdr.js";
 import { Gateway } from "../../src/b2bua/gateway.js";
+import { type GatewayRuntime, startRuntime } from "../../src/cli/gateway-runtime.js";
 import { loadConfig } from "../../src/config/index.js";
 import { GatewayMetrics } from "../../src/ops/metrics.js";
 import { waitFor } from "./wait.js";
@@ -60,6 +61,68 @@ export async function startTestGateway(sipPort: number, body: string): Promise<T
     jsonl,
     stop: async () => {
       await gw.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface TestRuntime extends TestGateway {
+  runtime: GatewayRuntime;
+  /** ws://…/dsip of the runtime's HTTP listener. */
+  dsipUrl: string;
+}
+
+/**
+ * The whole gateway in process (agent, media engine, B2BUA, HTTP) as `start`
+ * runs it. `body` is the YAML after sip/http/cdr/logging (media, trunks, routes, directory …).
+ */
+export async function startTestRuntime(
+  sipPort: number,
+  httpPort: number,
+  body: string,
+): Promise<TestRuntime> {
+  const dir = mkdtempSync(join(tmpdir(), "dsip-rt-"));
+  const sqlite = join(dir, "cdr.sqlite");
+  const jsonl = join(dir, "cdr.jsonl");
+  const file = join(dir, "gateway.yaml");
+  writeFileSync(
+    file,
+    [
+      "sip:",
+      `  listen: ["udp:127.0.0.1:${sipPort}", "tcp:127.0.0.1:${sipPort}"]`,
+      "http:",
+      `  listen: "127.0.0.1:${httpPort}"`,
+      "cdr:",
+      `  sqlite: "${sqlite}"`,
+      `  jsonl: "${jsonl}"`,
+      "logging:",
+      `  level: ${process.env.GW_TEST_LOG ?? "silent"}`,
+      body,
+    ].join("\n"),
+  );
+  const config = loadConfig(file, { env: {} });
+  const metrics = new GatewayMetrics({ defaultMetrics: false });
+  const logger = pino({ level: config.logging.level }, pino.destination(2));
+  const runtime = await startRuntime({
+    config,
+    logger,
+    http: { host: "127.0.0.1", port: httpPort },
+    dataDir: join(dir, "data"),
+    did: `did:web:localhost%3A${httpPort}`,
+    publicUrl: `ws://127.0.0.1:${httpPort}/dsip`,
+    timers: GW_TIMERS,
+    metrics,
+  });
+  return {
+    runtime,
+    gw: runtime.gateway,
+    metrics,
+    dir,
+    sqlite,
+    jsonl,
+    dsipUrl: `ws://127.0.0.1:${httpPort}/dsip`,
+    stop: async () => {
+      await runtime.stop(0);
       rmSync(dir, { recursive: true, force: true });
     },
   };

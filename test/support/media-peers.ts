@@ -220,9 +220,39 @@ export class WebRtcPeer {
     });
   }
 
-  async sendTone(freq: number, ms: number): Promise<void> {
+  /** A tone for `ms`; with `dtmf`, one RFC 4733 event (5 packets) halfway through. */
+  async sendTone(freq: number, ms: number, dtmf?: { event: number }): Promise<void> {
     const gen = new ToneGenerator(freq);
-    await pace(ms, () => {
+    const half = Math.floor(ms / 40);
+    const t = this.pc.getTransceivers()[0]!;
+    const te = t.codecs.find((c) => /telephone-event$/i.test(c.mimeType) && c.clockRate === 8000);
+    await pace(ms, (i) => {
+      if (dtmf && te && i >= half && i < half + 5) {
+        const payload = Buffer.from([dtmf.event, (i >= half + 2 ? 0x80 : 0) | 10, 0, 0]);
+        payload.writeUInt16BE((i - half + 1) * 160, 2);
+        // Same borrowing of the sender's codec as the embedded engine (werift has no DTMF API).
+        const voice = t.sender.codec;
+        t.sender.codec = te;
+        this.track.codec = te;
+        try {
+          this.track.writeRtp(
+            buildRtp({
+              payloadType: te.payloadType,
+              sequenceNumber: this.seq++ & 0xffff,
+              timestamp: this.ts,
+              ssrc: 1,
+              marker: i === half,
+              payload,
+            }),
+          );
+        } finally {
+          t.sender.codec = voice;
+          this.track.codec = voice;
+        }
+        if (i === half + 4) this.ts += 5 * 160;
+        gen.pcmuFrame();
+        return;
+      }
       this.track.writeRtp(
         buildRtp({
           payloadType: 0,

@@ -45,7 +45,7 @@ export async function startRtpengine(opts: { mediaPorts?: number } = {}): Promis
   const ngPort = await freeUdpPort();
   const cliPort = await freeUdpPort();
   const span = opts.mediaPorts ?? 100;
-  // A media range of our own, clear of the embedded tests' 31000–41000 and the ephemeral range.
+  // A media range of our own (rtpengine skips ports that are taken, so sharing the ephemeral range is safe).
   const portMin = 42000 + (process.pid % 80) * 200;
   const portMax = portMin + span - 1;
   const dir = mkdtempSync(join(tmpdir(), "rtpengine-"));
