@@ -157,7 +157,7 @@ for (const engine of engines) {
     }, 30_000);
 
     for (const byeFrom of ["baresip", "softphone"] as const) {
-      // Under rtpengine, about 1 call in 5 in this direction never gets its DTLS-SRTP up: rtpengine logs
+      // Under rtpengine, about 1 call in 10 in this direction never gets its DTLS-SRTP up: rtpengine logs
       // "DTLS: Peer certificate accepted" but never "DTLS-SRTP successfully negotiated", and drops
       // every packet towards the softphone ("SRTP output wanted, but no crypto suite was
       // negotiated"); the softphone (werift, DTLS client here) never reaches "connected". Retried once
