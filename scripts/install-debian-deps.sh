@@ -15,6 +15,12 @@ declare -A PACKAGES=(
   # policy-rc.d forbids (CI): tests start a private one (test/support/rtpengine.ts).
   [rtpengine-daemon]=rtpengine
   [rtpengine-utils]=rtpengine-ctl
+  # Real media peers of the e2e suite (test/support/baresip.ts, test/support/chromium-peer.ts):
+  # baresip as a SIP phone, sox for tone files and recordings, Debian's chromium driven by
+  # playwright-core (which never downloads a browser) as a WebRTC endpoint.
+  [baresip-core]=baresip
+  [sox]=sox
+  [chromium]=chromium
 )
 
 missing=()
