@@ -7,12 +7,10 @@
  * and the trunks are tried in order with failover on 408/5xx/transport errors.
  * 18x / 200 / failures / BYE come back as dsip.progress / answer / error / bye.
  */
-import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
-import { type DsipMessage, type MessageOf, unixNow } from "../agent/index.js";
+import type { DsipMessage, MessageOf } from "../agent/index.js";
 import type { GatewayConfig, TrunkConfig } from "../config/index.js";
 import {
-  type DialogEnvelope,
   type Directory,
   dsipByeToSip,
   dsipCancelToSip,
@@ -37,9 +35,10 @@ import {
 import { CallLedger, type LedgerDeps } from "./call-ledger.js";
 import { isFailoverStatus, trunkUri } from "./call-session.js";
 import { CallRecordBuilder, type HangupBy } from "./cdr.js";
+import { DsipCallLeg } from "./dsip-call-leg.js";
 import type { DsipCallRegistry, DsipPort } from "./dsip-port.js";
 import type { OverloadController } from "./overload.js";
-import { Renegotiation, type RenegotiationHost } from "./renegotiation.js";
+import { Renegotiation } from "./renegotiation.js";
 import { normaliseNumber, RoutingError, routeNumber } from "./routing.js";
 
 export interface DsipToSipDeps extends LedgerDeps {
@@ -59,17 +58,16 @@ export interface DsipToSipDeps extends LedgerDeps {
 
 const NO_ANSWER = 'SIP;cause=408;text="No Answer"';
 
-export class DsipToSipCall {
+export class DsipToSipCall extends DsipCallLeg {
   readonly dsipId: string;
   readonly peer: string;
   state: "trying" | "connected" | "ended" = "trying";
-  private log: Logger;
+  protected log: Logger;
   private ledger: CallLedger | undefined;
   private readonly record: CallRecordBuilder;
   /** Who the gateway answers as: the tn DID called, or the gateway for a tel: target. */
-  private readonly as: string;
+  protected readonly as: string;
   private uacInvite: UacInvite | undefined;
-  private dialog: Dialog | undefined;
   private cancelled = false;
   private early: string | undefined;
   private progressSent: Promise<void> = Promise.resolve();
@@ -80,6 +78,7 @@ export class DsipToSipCall {
     private readonly invite: MessageOf<"dsip.invite">,
     private readonly deps: DsipToSipDeps,
   ) {
+    super();
     this.dsipId = invite.id;
     this.peer = invite.from;
     this.as = invite.to.startsWith("did:") ? invite.to : deps.port.did;
@@ -90,6 +89,18 @@ export class DsipToSipCall {
 
   get isEnded(): boolean {
     return this.ledger?.isEnded ?? false;
+  }
+
+  protected get port(): DsipPort {
+    return this.deps.port;
+  }
+
+  protected get media(): MediaEngine {
+    return this.deps.media;
+  }
+
+  protected byePeer(reason: string): void {
+    this.sendTo("dsip.bye", reason);
   }
 
   /** Routes and places the SIP call; never rejects (failures become dsip.error). */
@@ -227,7 +238,7 @@ export class DsipToSipCall {
     this.state = "connected";
     this.send(sipAnswerToDsipAnswer(this.envelope(), { sdp: webrtc }));
     this.log.info("call connected");
-    this.renegotiation = new Renegotiation(this.renegotiationHost(), this.invite.media.sdp, webrtc);
+    this.renegotiation = new Renegotiation(this.renegotiationHost(true), this.invite.media.sdp, webrtc);
     this.renegotiation.attach(dialog);
     dialog.on("destroy", (info: DestroyInfo) => {
       if (this.isEnded) return;
@@ -258,7 +269,7 @@ export class DsipToSipCall {
       case "dsip.update":
         if (this.renegotiation) this.renegotiation.onDsipUpdate(m, this.dialog);
         // Before the answer there is no SIP dialog to re-offer in: refused (488).
-        else new Renegotiation(this.renegotiationHost(), "", undefined).onDsipUpdate(m, undefined);
+        else new Renegotiation(this.renegotiationHost(true), "", undefined).onDsipUpdate(m, undefined);
         return;
       default:
         this.log.info({ type: m.type }, "dsip message ignored on this call");
@@ -286,34 +297,6 @@ export class DsipToSipCall {
 
   // ---- helpers -----------------------------------------------------------------
 
-  private renegotiationHost(): RenegotiationHost {
-    return {
-      callId: this.dsipId,
-      media: this.deps.media,
-      log: () => this.log,
-      sipIsCallee: true,
-      envelope: () => this.envelope(),
-      send: (m) => this.send(m),
-      isEnded: () => this.isEnded,
-      mediaFailed: (during, err) => this.mediaFailed(during, err),
-    };
-  }
-
-  /** A re-offer broke the call's media (the engine already freed it): BYE both sides. */
-  private mediaFailed(during: string, err: unknown): void {
-    if (this.isEnded) return;
-    this.log.error({ err: (err as Error).message }, `media engine failed (${during}); ending the call`);
-    this.sendTo("dsip.bye", "error");
-    this.finish(200, "gateway", `media: ${during}`);
-    void this.dialog
-      ?.destroy({ headers: [["Reason", 'SIP;cause=503;text="Media Failure"']] })
-      .catch(() => {});
-  }
-
-  private envelope(): DialogEnvelope {
-    return { id: randomUUID(), ts: unixNow(), from: this.as, to: this.peer, correlates: this.dsipId };
-  }
-
   private sendProgress(status: number): void {
     if (this.wantsProgress) this.send(sipProvisionalToDsipProgress(this.envelope(), { status }));
   }
@@ -325,15 +308,6 @@ export class DsipToSipCall {
 
   private sendTo(type: "dsip.bye" | "dsip.cancel", reason: string): void {
     this.send({ type, ...this.envelope(), reason });
-  }
-
-  private send(message: object): void {
-    this.deps.port.send(this.as, message).catch((err: unknown) => {
-      this.log.warn(
-        { err: (err as Error).message, type: (message as { type?: string }).type },
-        "dsip send failed",
-      );
-    });
   }
 
   /** Refused before the call was admitted: a dsip.error and a record of the attempt. */
@@ -364,7 +338,7 @@ export class DsipToSipCall {
     this.finish(status, by, `${status} ${reason}`);
   }
 
-  private finish(status: number, hangupBy: HangupBy | null, reason: string): void {
+  protected finish(status: number, hangupBy: HangupBy | null, reason: string): void {
     if (!this.ledger?.finish({ status, hangupBy, reason }, this.log)) return;
     this.state = "ended";
     this.deps.registry.delete(this.dsipId, this.peer);

@@ -10,7 +10,6 @@ import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import { type DsipMessage, type MessageOf, unixNow } from "../agent/index.js";
 import {
-  type DialogEnvelope,
   dsipAnswerToSip,
   dsipByeToSip,
   dsipErrorToSip,
@@ -21,12 +20,13 @@ import {
   sipInviteToDsipInvite,
 } from "../mapping/index.js";
 import { type MediaEngine, MediaEngineError } from "../media/index.js";
-import type { DestroyInfo, Dialog, Srf, SrfRequest, SrfResponse } from "../sip/index.js";
+import type { DestroyInfo, Srf, SrfRequest, SrfResponse } from "../sip/index.js";
 import { CallLedger, type LedgerDeps } from "./call-ledger.js";
 import type { CallContext } from "./call-session.js";
 import { CallRecordBuilder, type CdrLeg, type HangupBy } from "./cdr.js";
+import { DsipCallLeg } from "./dsip-call-leg.js";
 import type { DsipCallRegistry, DsipPort } from "./dsip-port.js";
-import { Renegotiation, type RenegotiationHost } from "./renegotiation.js";
+import { Renegotiation } from "./renegotiation.js";
 
 export interface SipToDsipDeps extends LedgerDeps {
   srf: Srf;
@@ -47,17 +47,16 @@ export interface DsipCallee {
 
 const CALLER_CANCEL_REASON = "Caller Cancelled";
 
-export class SipToDsipCall {
+export class SipToDsipCall extends DsipCallLeg {
   /** The dsip.invite's id: the DSIP call id in logs and the CDR. */
   readonly dsipId = randomUUID();
   readonly callId: string;
   state: "trying" | "connected" | "ended" = "trying";
-  private log: Logger;
+  protected log: Logger;
   private readonly ledger: CallLedger;
   private readonly bLeg: CdrLeg;
   /** Who the gateway signs as on this call (the caller's tn DID, or the gateway). */
-  private as: string;
-  private dialog: Dialog | undefined;
+  protected as: string;
   private noAnswer: NodeJS.Timeout | undefined;
   /** The WebRTC answer already applied from early media, and the RTP SDP A got for it. */
   private early: { webrtc: string; rtp: string } | undefined;
@@ -73,6 +72,7 @@ export class SipToDsipCall {
     private readonly ctx: Pick<CallContext, "inbound" | "permit" | "emergency"> & { callee: DsipCallee },
     private readonly deps: SipToDsipDeps,
   ) {
+    super();
     this.callId = req.callId;
     this.as = deps.port.did;
     this.log = deps.logger.child({ callId: this.callId, dsipId: this.dsipId });
@@ -95,6 +95,18 @@ export class SipToDsipCall {
 
   get peer(): string {
     return this.ctx.callee.did;
+  }
+
+  protected get port(): DsipPort {
+    return this.deps.port;
+  }
+
+  protected get media(): MediaEngine {
+    return this.deps.media;
+  }
+
+  protected byePeer(reason: string): void {
+    this.sendToCallee("bye", reason);
   }
 
   get isEnded(): boolean {
@@ -185,7 +197,7 @@ export class SipToDsipCall {
         return;
       case "dsip.update":
         // Before the answer there is no SIP dialog to re-offer in: refused (488).
-        (this.renegotiation ?? new Renegotiation(this.renegotiationHost(), "", undefined)).onDsipUpdate(
+        (this.renegotiation ?? new Renegotiation(this.renegotiationHost(false), "", undefined)).onDsipUpdate(
           m,
           this.renegotiation ? this.dialog : undefined,
         );
@@ -255,7 +267,11 @@ export class SipToDsipCall {
     this.state = "connected";
     this.log.info("call connected");
     this.dialog.on("destroy", (info: DestroyInfo) => this.onSipEnded(info));
-    this.renegotiation = new Renegotiation(this.renegotiationHost(), this.early!.webrtc, this.webrtcOffer);
+    this.renegotiation = new Renegotiation(
+      this.renegotiationHost(false),
+      this.early!.webrtc,
+      this.webrtcOffer,
+    );
     this.renegotiation.attach(this.dialog);
   }
 
@@ -324,46 +340,9 @@ export class SipToDsipCall {
 
   // ---- helpers -----------------------------------------------------------------
 
-  private renegotiationHost(): RenegotiationHost {
-    return {
-      callId: this.dsipId,
-      media: this.deps.media,
-      log: () => this.log,
-      sipIsCallee: false,
-      envelope: () => this.envelope(),
-      send: (m) => this.send(m),
-      isEnded: () => this.isEnded,
-      mediaFailed: (during, err) => this.mediaFailed(during, err),
-    };
-  }
-
-  /** A re-offer broke the call's media (the engine already freed it): BYE both sides. */
-  private mediaFailed(during: string, err: unknown): void {
-    if (this.isEnded) return;
-    this.log.error({ err: (err as Error).message }, `media engine failed (${during}); ending the call`);
-    this.sendToCallee("bye", "error");
-    this.finish(200, "gateway", `media: ${during}`);
-    void this.dialog
-      ?.destroy({ headers: [["Reason", 'SIP;cause=503;text="Media Failure"']] })
-      .catch(() => {});
-  }
-
-  private envelope(): DialogEnvelope {
-    return { id: randomUUID(), ts: unixNow(), from: this.as, to: this.peer, correlates: this.dsipId };
-  }
-
   private sendToCallee(kind: "bye" | "cancel", reason: string): void {
     if (!this.deps.registry.has(this.peer, this.dsipId)) return;
     this.send({ type: `dsip.${kind}`, ...this.envelope(), reason });
-  }
-
-  private send(message: object): void {
-    this.deps.port.send(this.as, message).catch((err: unknown) => {
-      this.log.warn(
-        { err: (err as Error).message, type: (message as { type?: string }).type },
-        "dsip send failed",
-      );
-    });
   }
 
   /** A MediaEngineError or MappingError (or anything else) → A's final status. */
@@ -399,7 +378,7 @@ export class SipToDsipCall {
     this.finish(status, by, why);
   }
 
-  private finish(status: number, hangupBy: HangupBy | null, reason: string): void {
+  protected finish(status: number, hangupBy: HangupBy | null, reason: string): void {
     clearTimeout(this.noAnswer);
     if (!this.ledger.finish({ status, hangupBy, reason }, this.log)) return;
     this.state = "ended";

@@ -97,6 +97,8 @@ export class AudioLeg {
   /** RFC 4733 digits heard (one per event, on its end packet). */
   readonly digits: string[] = [];
   private readonly track = new MediaStreamTrack({ kind: "audio" });
+  /** Remote tracks whose RTP this leg already counts and records. */
+  private readonly heard = new WeakSet<MediaStreamTrack>();
   private readonly chunks: Int16Array[] = [];
   private lastTimestamp: number | undefined;
   private lastDigitTs: number | undefined;
@@ -110,7 +112,7 @@ export class AudioLeg {
   ) {
     this.source = options.toneHz ? new SineSource(options.toneHz) : undefined;
     // Gotcha: subscribe before setRemoteDescription or the remote track is missed.
-    pc.onTrack.subscribe((remote) => remote.onReceiveRtp.subscribe((rtp) => this.onRtp(rtp)));
+    pc.onTrack.subscribe((remote) => this.listenTo(remote));
     this.latchUnsignalledSsrc();
     pc.connectionStateChange.subscribe((state) => {
       if (state === "connected") this.startSending();
@@ -140,12 +142,19 @@ export class AudioLeg {
           else {
             // No signalled track at all: onTrack never fired, so listen on the receiver's default track.
             receiver.trackBySSRC[ssrc] = receiver.defaultTrack;
-            receiver.defaultTrack.onReceiveRtp.subscribe((rtp) => this.onRtp(rtp));
+            this.listenTo(receiver.defaultTrack);
           }
         }
       }
       route(packet);
     };
+  }
+
+  /** Once per track: werift may later announce the default track through onTrack as well. */
+  private listenTo(track: MediaStreamTrack): void {
+    if (this.heard.has(track)) return;
+    this.heard.add(track);
+    track.onReceiveRtp.subscribe((rtp) => this.onRtp(rtp));
   }
 
   /** The caller side: an offer with every candidate in it. */

@@ -17,8 +17,8 @@ import { identity } from "../agent/helpers.js";
 import { Baresip, checkTone, hasBaresip } from "../support/baresip.js";
 import { ChromiumPeer, hasChromium } from "../support/chromium-peer.js";
 import { DsipCallee, DsipCaller } from "../support/dsip-caller.js";
+import { startTestRuntime, type TestRuntime } from "../support/gateway.js";
 import { hasRtpengine, type RunningRtpengine, startRtpengine } from "../support/rtpengine.js";
-import { startTestRuntime, type TestRuntime } from "../support/runtime.js";
 
 const peers = hasBaresip();
 const withRtpengine = peers && hasRtpengine();

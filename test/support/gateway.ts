@@ -10,6 +10,10 @@ import { isAbsolute, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import pino from "pino";
+import { MessageAcceptor } from "../../src/agent/acceptance.js";
+import { AgentDidResolver, KeyDirectory } from "../../src/agent/did-resolution.js";
+import type { Identity } from "../../src/agent/wallet.js";
+import { DsipClient } from "../../src/agent/ws-client.js";
 import type { CallRecord } from "../../src/b2bua/cdr.js";
 import { Gateway } from "../../src/b2bua/gateway.js";
 import { type GatewayRuntime, startRuntime } from "../../src/cli/gateway-runtime.js";
@@ -68,8 +72,14 @@ export async function startTestGateway(sipPort: number, body: string): Promise<T
 
 export interface TestRuntime extends TestGateway {
   runtime: GatewayRuntime;
+  /** The gateway's did:web. */
+  did: string;
   /** ws://…/dsip of the runtime's HTTP listener. */
   dsipUrl: string;
+  /** A DSIP client on /dsip (not started) that resolves the gateway's own and tn DIDs from the running agent. */
+  client(identity: Identity): DsipClient;
+  /** Zero calls, dialogs, transactions and media sessions. */
+  drained(timeoutMs?: number): Promise<void>;
 }
 
 /**
@@ -113,6 +123,7 @@ export async function startTestRuntime(
     timers: GW_TIMERS,
     metrics,
   });
+  const dsipUrl = `ws://127.0.0.1:${httpPort}/dsip`;
   return {
     runtime,
     gw: runtime.gateway,
@@ -120,7 +131,22 @@ export async function startTestRuntime(
     dir,
     sqlite,
     jsonl,
-    dsipUrl: `ws://127.0.0.1:${httpPort}/dsip`,
+    did: runtime.agent.identity.did,
+    dsipUrl,
+    client(identity: Identity): DsipClient {
+      // did:web on localhost is not reachable over HTTPS: the gateway's documents come from its agent.
+      const resolver = new AgentDidResolver({ local: (d) => runtime.agent.documentFor(d) });
+      return new DsipClient({
+        url: dsipUrl,
+        identity,
+        acceptor: new MessageAcceptor({ keys: new KeyDirectory(resolver) }),
+        reconnect: false,
+      });
+    },
+    async drained(timeoutMs = 20_000) {
+      await waitDrained(runtime.gateway, timeoutMs);
+      await waitFor(() => runtime.media.sessions() === 0, timeoutMs, "the media engine to hold no session");
+    },
     stop: async () => {
       await runtime.stop(0);
       rmSync(dir, { recursive: true, force: true });
