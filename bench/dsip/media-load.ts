@@ -1,0 +1,93 @@
+/**
+ * The media load generator (a child of bench/dsip/run.ts): one DSIP softphone
+ * (werift: ICE, DTLS-SRTP, a 20 ms PCMU tone) placing N concurrent calls to a
+ * tel: number that the gateway bridges to plain RTP. It lives in its own
+ * process because werift's per-packet crypto would otherwise be billed to
+ * the embedded engine, which shares the gateway's process.
+ */
+import { didKeyIdentity } from "../../src/agent/index.js";
+import { generateSeed } from "../../src/agent/wallet.js";
+import { type CallEvent, type CallResult, Softphone } from "../../src/softphone/softphone.js";
+import type { FromMedia, ToMedia } from "./protocol.js";
+
+let phone: Softphone | undefined;
+let abort: AbortController | undefined;
+let results: Promise<CallResult>[] = [];
+
+function reply(m: FromMedia): void {
+  process.send?.(m);
+}
+
+async function calls(m: Extract<ToMedia, { type: "calls" }>): Promise<void> {
+  const p = phone!;
+  abort = new AbortController();
+  const answered = new Set<string>();
+  const connected = new Set<string>();
+  let failed = 0;
+  const onCall = (e: CallEvent): void => {
+    if (e.type === "answered") answered.add(e.call);
+    else if (e.type === "media" && e.connected) connected.add(e.call);
+  };
+  p.on("call", onCall);
+  const started = Date.now();
+  results = [];
+  for (let i = 0; i < m.count; i++) {
+    const to = `tel:+${m.number.slice(0, -3)}${String(i % 1000).padStart(3, "0")}`;
+    const r = p.call(to, { tone: 700, signal: abort.signal, ringTimeoutS: m.upTimeoutMs / 1000 });
+    void r.then((res) => {
+      if (!res.answered || res.status === "failed") failed++;
+    });
+    results.push(r);
+    // Staggered like real arrivals; 50 DTLS handshakes in one instant only measure werift's start-up.
+    await new Promise((r) => setTimeout(r, 40));
+  }
+  const deadline = Date.now() + m.upTimeoutMs;
+  while (connected.size + failed < m.count && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 100));
+  p.off("call", onCall);
+  reply({
+    type: "up",
+    answered: answered.size,
+    connected: connected.size,
+    failed,
+    setupMs: Date.now() - started,
+  });
+}
+
+async function hangup(): Promise<void> {
+  abort?.abort();
+  const done = await Promise.all(results);
+  reply({
+    type: "down",
+    completed: done.filter((r) => r.status === "completed").length,
+    packetsSent: done.reduce((n, r) => n + r.packetsSent, 0),
+    packetsReceived: done.reduce((n, r) => n + r.packetsReceived, 0),
+    answeredSeconds: done.reduce((n, r) => n + r.durationS, 0),
+  });
+}
+
+process.on("message", (m: ToMedia) => {
+  const run = async (): Promise<void> => {
+    switch (m.type) {
+      case "setup":
+        phone = await Softphone.connect({
+          url: m.url,
+          key: didKeyIdentity(generateSeed()),
+          softphone: { media: { iceAdditionalHostAddresses: ["127.0.0.1"] }, connectTimeoutMs: 30_000 },
+        });
+        reply({ type: "ready" });
+        return;
+      case "calls":
+        await calls(m);
+        return;
+      case "hangup":
+        await hangup();
+        return;
+      case "close":
+        await phone?.close();
+        process.exit(0);
+        return;
+    }
+  };
+  run().catch((err: unknown) => reply({ type: "error", message: (err as Error).stack ?? String(err) }));
+});
