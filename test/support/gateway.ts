@@ -76,7 +76,11 @@ export interface TestRuntime extends TestGateway {
  * The whole gateway in process (agent, media engine, B2BUA, HTTP) as `start`
  * runs it. `body` is the YAML after sip/http/cdr/logging (media, trunks, routes, directory …).
  */
-export async function startTestRuntime(sipPort: number, httpPort: number, body: string): Promise<TestRuntime> {
+export async function startTestRuntime(
+  sipPort: number,
+  httpPort: number,
+  body: string,
+): Promise<TestRuntime> {
   const dir = mkdtempSync(join(tmpdir(), "dsip-rt-"));
   const sqlite = join(dir, "cdr.sqlite");
   const jsonl = join(dir, "cdr.jsonl");
