@@ -4,7 +4,14 @@
  * tel: number that the gateway bridges to plain RTP. It lives in its own
  * process because werift's per-packet crypto would otherwise be billed to
  * the embedded engine, which shares the gateway's process.
+ *
+ * The SIP side's audio is a reflector here too: SIPp answers the calls with an
+ * SDP naming the reflector's port, and the reflector returns each RTP packet
+ * to where it came from under a different SSRC. An echo that kept the SSRC
+ * would hand the softphone packets bearing its own sender SSRC, which werift
+ * drops; a phone never does that.
  */
+import { createSocket, type Socket } from "node:dgram";
 import { didKeyIdentity } from "../../src/agent/index.js";
 import { generateSeed } from "../../src/agent/wallet.js";
 import { type CallEvent, type CallResult, Softphone } from "../../src/softphone/softphone.js";
@@ -13,6 +20,24 @@ import type { FromMedia, ToMedia } from "./protocol.js";
 let phone: Softphone | undefined;
 let abort: AbortController | undefined;
 let results: Promise<CallResult>[] = [];
+let reflector: Socket | undefined;
+let reflected = 0;
+
+async function startReflector(port: number): Promise<void> {
+  const s = createSocket("udp4");
+  s.on("message", (msg, from) => {
+    // Version 2 RTP only (the engines may send RTCP to this port + 1, never here).
+    if (msg.length < 12 || msg[0]! >> 6 !== 2) return;
+    msg.writeUInt32BE((msg.readUInt32BE(8) ^ 0x5a5a5a5a) >>> 0, 8);
+    reflected++;
+    s.send(msg, from.port, from.address);
+  });
+  await new Promise<void>((resolve, reject) => {
+    s.once("error", reject);
+    s.bind(port, "127.0.0.1", () => resolve());
+  });
+  reflector = s;
+}
 
 function reply(m: FromMedia): void {
   process.send?.(m);
@@ -63,13 +88,16 @@ async function hangup(): Promise<void> {
     packetsSent: done.reduce((n, r) => n + r.packetsSent, 0),
     packetsReceived: done.reduce((n, r) => n + r.packetsReceived, 0),
     answeredSeconds: done.reduce((n, r) => n + r.durationS, 0),
+    reflected,
   });
+  reflected = 0;
 }
 
 process.on("message", (m: ToMedia) => {
   const run = async (): Promise<void> => {
     switch (m.type) {
       case "setup":
+        await startReflector(m.reflectorPort);
         phone = await Softphone.connect({
           url: m.url,
           key: didKeyIdentity(generateSeed()),
@@ -85,6 +113,7 @@ process.on("message", (m: ToMedia) => {
         return;
       case "close":
         await phone?.close();
+        reflector?.close();
         process.exit(0);
         return;
     }

@@ -36,7 +36,7 @@ export type FromSignaling =
   | { type: "error"; message: string };
 
 export type ToMedia =
-  | ({ type: "setup" } & GatewayTarget)
+  | ({ type: "setup"; reflectorPort: number } & GatewayTarget)
   | { type: "calls"; count: number; number: string; upTimeoutMs: number }
   | { type: "hangup" }
   | { type: "close" };
@@ -44,7 +44,15 @@ export type ToMedia =
 export type FromMedia =
   | { type: "ready" }
   | { type: "up"; answered: number; connected: number; failed: number; setupMs: number }
-  | { type: "down"; completed: number; packetsSent: number; packetsReceived: number; answeredSeconds: number }
+  | {
+      type: "down";
+      completed: number;
+      packetsSent: number;
+      packetsReceived: number;
+      answeredSeconds: number;
+      /** RTP packets the SIP-side reflector sent back. */
+      reflected: number;
+    }
   | { type: "error"; message: string };
 
 /** A TypeScript child through tsx, with an IPC channel. */

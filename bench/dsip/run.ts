@@ -14,11 +14,12 @@
  *    the same SIPp `uas` (bench/lib/stepping.ts), and the two side by side.
  * 2. Media. For each engine (embedded; rtpengine when installed, started as
  *    test/support/rtpengine.ts does): N concurrent calls from werift DSIP
- *    peers (one softphone in a child process) bridged to SIPp `uas
- *    -rtp_echo`, which sends each RTP stream back. CPU of the engine over a
+ *    peers (one softphone in a child process) bridged to plain RTP: SIPp
+ *    answers (uas-basic.xml, SDP naming the generator's RTP reflector, which
+ *    returns every packet under its own SSRC). CPU of the engine over a
  *    steady window: the gateway process (process.cpuUsage) for embedded,
  *    /proc/<pid>/stat of rtpengine for rtpengine; calls per core = N / CPU
- *    fraction.
+ *    fraction. The generator's and SIPp's CPU are shown apart.
  *
  *   npm run bench:dsip
  *   BENCH_RATES=50,100 BENCH_SECONDS=3 BENCH_MEDIA_CALLS=10 npm run bench:dsip
@@ -44,6 +45,7 @@ import { type GatewayRuntime, startRuntime } from "../../src/cli/gateway-runtime
 import { loadConfig } from "../../src/config/index.js";
 import type { MediaEngine } from "../../src/media/index.js";
 import { GatewayMetrics } from "../../src/ops/metrics.js";
+import { scenario } from "../../test/support/gateway.js";
 import { hasRtpengine, type RunningRtpengine, startRtpengine } from "../../test/support/rtpengine.js";
 import { hasCommand } from "../../test/support/sipp.js";
 import { best, cell, percentile, type Step, stepRates } from "../lib/stepping.js";
@@ -53,6 +55,8 @@ import {
   forkWorker,
   request,
   type SignalingStepResult,
+  type ToMedia,
+  type ToSignaling,
 } from "./protocol.js";
 
 const list = (v: string | undefined, d: string): number[] => (v ?? d).split(",").filter(Boolean).map(Number);
@@ -71,6 +75,8 @@ const HTTP = 26480;
 const SIPP_UAC = 26461;
 const SIPP_UAS = 26462;
 const SIPP_MEDIA = 26500;
+/** The generator's RTP reflector, named in the SIP callee's SDP. */
+const REFLECTOR = 26510;
 const EMBEDDED_PORTS = { min: 26600, max: 26999 };
 const NUMBER = "12015550123";
 /** What the gateway waits for before giving up on a DSIP call's answer. */
@@ -132,13 +138,12 @@ routes:
   };
 }
 
-/** A SIPp uas for a whole phase, stopped by us rather than by a call count. */
-function startSippUas(extra: string[] = []): ChildProcess {
+/** A SIPp uas (built-in, or `scenarioFile`) for a whole phase, stopped by us rather than by a call count. */
+function startSippUas(scenarioFile?: string, extra: string[] = []): ChildProcess {
   return spawn(
     "sipp",
     [
-      "-sn",
-      "uas",
+      ...(scenarioFile ? ["-sf", scenarioFile] : ["-sn", "uas"]),
       "-i",
       "127.0.0.1",
       "-p",
@@ -206,7 +211,7 @@ async function benchSignaling(): Promise<{ dsip: Step[]; sip: Step[]; sdpBytes: 
         offerSdp: !PLAIN_SDP,
         url: `ws://127.0.0.1:${HTTP}/dsip`,
         httpBase: `http://127.0.0.1:${HTTP}`,
-      },
+      } satisfies ToSignaling,
       ["ready"],
       60_000,
     );
@@ -224,7 +229,7 @@ async function benchSignaling(): Promise<{ dsip: Step[]; sip: Step[]; sdpBytes: 
           holdMs: HOLD_MS,
           answerTimeoutMs: ANSWER_TIMEOUT_MS,
           number: NUMBER,
-        },
+        } satisfies ToSignaling,
         ["result"],
         (SECONDS + 60) * 1000,
       );
@@ -290,8 +295,14 @@ function printSignaling(dsip: Step[], sip: Step[], sdpBytes: number): void {
 }
 
 /** utime + stime of a process, in seconds. */
-function procCpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+function procCpuSeconds(pid: number | undefined): number {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    // Gone (SIPp or a generator died): the row then shows NaN rather than the run failing.
+    return Number.NaN;
+  }
   // Fields after the command name, which may itself contain spaces or parentheses.
   const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   const ticks = Number(f[11]) + Number(f[12]);
@@ -328,8 +339,10 @@ interface MediaRow {
   sippCpu: number;
   perCore: number;
   setupS: number;
-  rxRatio: number;
-  note?: string;
+  /** Reflector returns over softphone sends: audio reached the SIP side. */
+  toSip: number;
+  /** Softphone receptions over sends: audio came back through the engine. */
+  back: number;
 }
 
 async function benchMedia(engine: string): Promise<MediaRow[]> {
@@ -345,21 +358,32 @@ async function benchMedia(engine: string): Promise<MediaRow[]> {
       ? `media:\n  engine: embedded\n  embedded: { host: "127.0.0.1", portMin: ${EMBEDDED_PORTS.min}, portMax: ${EMBEDDED_PORTS.max} }`
       : `media:\n  engine: rtpengine\n  rtpengine: { address: "127.0.0.1:${rtpe!.ngPort}", timeoutMs: 2000 }`;
   const gw = await startGateway(yaml);
-  const uas = startSippUas(["-mi", "127.0.0.1", "-mp", String(SIPP_MEDIA), "-rtp_echo"]);
+  // uas-basic.xml with the reflector's port in its SDP: SIPp answers, the generator's reflector talks.
+  const uasXml = join(gw.dir, "uas-reflector.xml");
+  writeFileSync(
+    uasXml,
+    readFileSync(scenario("uas-basic.xml"), "utf8").replace("[media_port]", String(REFLECTOR)),
+  );
+  const uas = startSippUas(uasXml, ["-mi", "127.0.0.1", "-mp", String(SIPP_MEDIA)]);
   const gen = forkWorker("./media-load.ts");
   const rows: MediaRow[] = [];
   try {
     await sleep(500);
     await request(
       gen,
-      { type: "setup", url: `ws://127.0.0.1:${HTTP}/dsip`, httpBase: `http://127.0.0.1:${HTTP}` },
+      {
+        type: "setup",
+        reflectorPort: REFLECTOR,
+        url: `ws://127.0.0.1:${HTTP}/dsip`,
+        httpBase: `http://127.0.0.1:${HTTP}`,
+      } satisfies ToMedia,
       ["ready"],
       30_000,
     );
     for (const n of MEDIA_CALLS) {
       const up = await request<Extract<FromMedia, { type: "up" }>>(
         gen,
-        { type: "calls", count: n, number: NUMBER, upTimeoutMs: 60_000 },
+        { type: "calls", count: n, number: NUMBER, upTimeoutMs: 60_000 } satisfies ToMedia,
         ["up"],
         120_000,
       );
@@ -369,8 +393,8 @@ async function benchMedia(engine: string): Promise<MediaRow[]> {
       const before = {
         gw: process.cpuUsage(),
         rtpe: rtpePid ? procCpuSeconds(rtpePid) : 0,
-        gen: procCpuSeconds(gen.pid!),
-        sipp: procCpuSeconds(uas.pid!),
+        gen: procCpuSeconds(gen.pid),
+        sipp: procCpuSeconds(uas.pid),
         t: performance.now(),
       };
       await sleep(MEDIA_SECONDS * 1000);
@@ -378,8 +402,8 @@ async function benchMedia(engine: string): Promise<MediaRow[]> {
       const g = process.cpuUsage(before.gw);
       const gatewayCpu = (g.user + g.system) / 1e6 / wall;
       const rtpeCpu = rtpePid ? (procCpuSeconds(rtpePid) - before.rtpe) / wall : 0;
-      const generatorCpu = (procCpuSeconds(gen.pid!) - before.gen) / wall;
-      const sippCpu = (procCpuSeconds(uas.pid!) - before.sipp) / wall;
+      const generatorCpu = (procCpuSeconds(gen.pid) - before.gen) / wall;
+      const sippCpu = (procCpuSeconds(uas.pid) - before.sipp) / wall;
       const down = await request<Extract<FromMedia, { type: "down" }>>(
         gen,
         { type: "hangup" },
@@ -387,8 +411,8 @@ async function benchMedia(engine: string): Promise<MediaRow[]> {
         60_000,
       );
       const engineCpu = engine === "embedded" ? gatewayCpu : rtpeCpu;
-      // Echoed packets back at the softphone over those sent: the bridge carried audio both ways.
-      const rxRatio = down.packetsSent > 0 ? down.packetsReceived / down.packetsSent : 0;
+      const toSip = down.packetsSent > 0 ? down.reflected / down.packetsSent : 0;
+      const back = down.packetsSent > 0 ? down.packetsReceived / down.packetsSent : 0;
       const row: MediaRow = {
         engine,
         calls: n,
@@ -400,13 +424,14 @@ async function benchMedia(engine: string): Promise<MediaRow[]> {
         sippCpu,
         perCore: engineCpu > 0 ? up.connected / engineCpu : Number.NaN,
         setupS: up.setupMs / 1000,
-        rxRatio,
+        toSip,
+        back,
       };
       rows.push(row);
       console.error(
         `media ${engine} ${n} calls: connected ${up.connected} (failed ${up.failed}), engine sessions ${sessions}, ` +
           `engine CPU ${(engineCpu * 100).toFixed(1)} %, gateway ${(gatewayCpu * 100).toFixed(1)} %, generator ${(generatorCpu * 100).toFixed(1)} %, ` +
-          `SIPp ${(sippCpu * 100).toFixed(1)} %, rx/tx ${rxRatio.toFixed(2)}`,
+          `SIPp ${(sippCpu * 100).toFixed(1)} %, softphones sent ${down.packetsSent} received ${down.packetsReceived}, reflector returned ${down.reflected}`,
       );
       if (!(await drained(gw.runtime))) console.error(`media ${engine}: the gateway did not drain`);
       await sleep(1000);
@@ -423,18 +448,27 @@ async function benchMedia(engine: string): Promise<MediaRow[]> {
 
 function printMedia(rows: MediaRow[], skipped: string[]): void {
   console.log(
-    `\n2. Media: concurrent DSIP (werift, ICE + DTLS-SRTP, PCMU 20 ms) ⇄ RTP (SIPp uas -rtp_echo) calls, ${MEDIA_SECONDS} s window`,
+    `\n2. Media: concurrent DSIP (werift, ICE + DTLS-SRTP, PCMU 20 ms) ⇄ RTP (SIPp uas + RTP reflector) calls, ${MEDIA_SECONDS} s window`,
   );
   console.log(
     "   CPU = share of one core over the window; engine = gateway process (embedded) or rtpengine process; generator and SIPp shown apart",
   );
   console.log(
-    `${"engine".padEnd(10)}${"calls".padStart(6)}${"up".padStart(5)}${"engine CPU".padStart(12)}${"calls/core".padStart(12)}${"gw CPU".padStart(9)}${"generator".padStart(11)}${"SIPp".padStart(8)}${"rx/tx".padStart(7)}${"setup s".padStart(9)}`,
+    `${"engine".padEnd(10)}${"calls".padStart(6)}${"up".padStart(5)}${"engine CPU".padStart(12)}${"calls/core".padStart(12)}${"gw CPU".padStart(9)}${"generator".padStart(11)}${"SIPp".padStart(8)}${"to SIP".padStart(8)}${"back".padStart(6)}${"setup s".padStart(9)}`,
   );
   for (const r of rows)
     console.log(
-      `${r.engine.padEnd(10)}${String(r.calls).padStart(6)}${String(r.connected).padStart(5)}${`${(r.engineCpu * 100).toFixed(1)} %`.padStart(12)}${(Number.isFinite(r.perCore) ? r.perCore.toFixed(0) : "-").padStart(12)}${`${(r.gatewayCpu * 100).toFixed(1)} %`.padStart(9)}${`${(r.generatorCpu * 100).toFixed(0)} %`.padStart(11)}${`${(r.sippCpu * 100).toFixed(0)} %`.padStart(8)}${r.rxRatio.toFixed(2).padStart(7)}${r.setupS.toFixed(1).padStart(9)}`,
+      `${r.engine.padEnd(10)}${String(r.calls).padStart(6)}${String(r.connected).padStart(5)}${`${(r.engineCpu * 100).toFixed(1)} %`.padStart(12)}${(Number.isFinite(r.perCore) ? r.perCore.toFixed(0) : "-").padStart(12)}${`${(r.gatewayCpu * 100).toFixed(1)} %`.padStart(9)}${`${(r.generatorCpu * 100).toFixed(0)} %`.padStart(11)}${`${(r.sippCpu * 100).toFixed(0)} %`.padStart(8)}${r.toSip.toFixed(2).padStart(8)}${r.back.toFixed(2).padStart(6)}${r.setupS.toFixed(1).padStart(9)}`,
     );
+  console.log(
+    "   to SIP = RTP packets the reflector got over those the softphones sent; back = softphone receptions over sends",
+  );
+  console.log(
+    "   (back ≈ 2 with rtpengine: the softphone counts packets of an SSRC it latched (src/softphone/media.ts) twice; to SIP shows they all crossed)",
+  );
+  console.log(
+    "   setup s = time to place the N calls and see every one's ICE + DTLS connected (40 ms apart)",
+  );
   for (const s of skipped) console.log(`(${s})`);
 }
 
