@@ -12,6 +12,7 @@
  * drops; a phone never does that.
  */
 import { createSocket, type Socket } from "node:dgram";
+import { setMaxListeners } from "node:events";
 import { didKeyIdentity } from "../../src/agent/index.js";
 import { generateSeed } from "../../src/agent/wallet.js";
 import { type CallEvent, type CallResult, Softphone } from "../../src/softphone/softphone.js";
@@ -46,6 +47,8 @@ function reply(m: FromMedia): void {
 async function calls(m: Extract<ToMedia, { type: "calls" }>): Promise<void> {
   const p = phone!;
   abort = new AbortController();
+  // Every call of the batch listens on this one signal; that is by design, not a leak.
+  setMaxListeners(0, abort.signal);
   const answered = new Set<string>();
   const connected = new Set<string>();
   let failed = 0;

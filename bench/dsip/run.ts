@@ -25,7 +25,7 @@
  *   BENCH_RATES=50,100 BENCH_SECONDS=3 BENCH_MEDIA_CALLS=10 npm run bench:dsip
  *
  * Knobs (environment):
- *   BENCH_RATES          call rates to step through, calls/s (50,100,200,400,600,800)
+ *   BENCH_RATES          call rates to step through, calls/s (50,100,200,300,400,600,800)
  *   BENCH_SECONDS        seconds per step (5)
  *   BENCH_HOLD_MS        hold between answer and bye, both benchmarks (100)
  *   BENCH_CONNECTIONS    DSIP connections / identities (50)
@@ -60,7 +60,7 @@ import {
 } from "./protocol.js";
 
 const list = (v: string | undefined, d: string): number[] => (v ?? d).split(",").filter(Boolean).map(Number);
-const RATES = list(process.env.BENCH_RATES, "50,100,200,400,600,800");
+const RATES = list(process.env.BENCH_RATES, "50,100,200,300,400,600,800");
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const HOLD_MS = Number(process.env.BENCH_HOLD_MS ?? 100);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
@@ -201,6 +201,9 @@ function dsipStep(rate: number, r: SignalingStepResult): Step {
   };
 }
 
+/** Per DSIP step: gateway / generator CPU, % of one core over the step. */
+const cpuNotes = new Map<number, string>();
+
 async function benchSignaling(): Promise<{ dsip: Step[]; sip: Step[]; sdpBytes: number }> {
   const gw = await startGateway("", new PassThroughMediaEngine());
   const uas = startSippUas();
@@ -223,6 +226,7 @@ async function benchSignaling(): Promise<{ dsip: Step[]; sip: Step[]; sdpBytes: 
     const dsip: Step[] = [];
     for (const rate of RATES) {
       const cpu0 = process.cpuUsage();
+      const gen0 = procCpuSeconds(gen.pid);
       const t0 = performance.now();
       const r = await request<Extract<FromSignaling, { type: "result" }>>(
         gen,
@@ -238,13 +242,16 @@ async function benchSignaling(): Promise<{ dsip: Step[]; sip: Step[]; sdpBytes: 
         (SECONDS + 60) * 1000,
       );
       const cpu = process.cpuUsage(cpu0);
-      const gwCpu = ((cpu.user + cpu.system) / 1000 / (performance.now() - t0)) * 100;
+      const wallMs = performance.now() - t0;
+      const gwCpu = ((cpu.user + cpu.system) / 1000 / wallMs) * 100;
+      const genCpu = ((procCpuSeconds(gen.pid) - gen0) * 1000 * 100) / wallMs;
       const step = dsipStep(rate, r);
+      cpuNotes.set(rate, `${gwCpu.toFixed(0)} / ${genCpu.toFixed(0)} %`);
       dsip.push(step);
       const m = process.memoryUsage();
       console.error(
         `dsip @${rate} cps: attempted ${r.attempted} answered ${r.answered} failed ${r.failed} p50 ${step.p50} ms p99 ${step.p99} ms ` +
-          `(gateway CPU ${gwCpu.toFixed(0)} %, heap ${(m.heapUsed / 1e6).toFixed(0)} MB)${step.note ? ` ${step.note}` : ""}`,
+          `(CPU gateway ${gwCpu.toFixed(0)} % generator ${genCpu.toFixed(0)} %, heap ${(m.heapUsed / 1e6).toFixed(0)} MB)${step.note ? ` ${step.note}` : ""}`,
       );
       if (!(await drained(gw.runtime)))
         console.error("dsip: the gateway did not drain; later steps are suspect");
@@ -276,16 +283,21 @@ function printSignaling(dsip: Step[], sip: Step[], sdpBytes: number): void {
   );
   console.log("   setup time: DSIP invite sent → dsip.answer received; SIP INVITE sent → 200 received");
   const w = 46;
-  console.log(`${"rate".padEnd(6)}| ${"DSIP → SIP (answered/attempted)".padEnd(w)}| SIP → SIP (SIPp uac)`);
-  console.log(`${"-".repeat(6)}+${"-".repeat(w + 1)}+${"-".repeat(w)}`);
+  console.log(
+    `${"rate".padEnd(6)}| ${"DSIP → SIP (answered/attempted)".padEnd(w)}| ${"DSIP CPU gw/gen".padEnd(16)}| SIP → SIP (SIPp uac)`,
+  );
+  console.log(`${"-".repeat(6)}+${"-".repeat(w + 1)}+${"-".repeat(17)}+${"-".repeat(w)}`);
   for (const rate of RATES) {
     const d = dsip.find((s) => s.rate === rate);
     const s = sip.find((x) => x.rate === rate);
     if (!d && !s) continue;
     const dc = d ? `${d.ok}/${d.calls} ${cell(d)}` : "-";
     const sc = s ? `${s.ok}/${s.calls} ${cell(s)}` : "-";
-    console.log(`${String(rate).padEnd(6)}| ${dc.padEnd(w)}| ${sc}`);
+    console.log(
+      `${String(rate).padEnd(6)}| ${dc.padEnd(w)}| ${(cpuNotes.get(rate) ?? "-").padEnd(16)}| ${sc}`,
+    );
   }
+  for (const d of dsip) if (d.note) console.log(`   DSIP @${d.rate}: failures ${d.note}`);
   const bd = best(dsip);
   const bs = best(sip);
   const ratio = bd && bs ? ` — DSIP/SIP ${(bd.rate / bs.rate).toFixed(2)}×` : "";
