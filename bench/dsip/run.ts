@@ -45,7 +45,7 @@ import { type GatewayRuntime, startRuntime } from "../../src/cli/gateway-runtime
 import { loadConfig } from "../../src/config/index.js";
 import type { MediaEngine } from "../../src/media/index.js";
 import { GatewayMetrics } from "../../src/ops/metrics.js";
-import { scenario } from "../../test/support/gateway.js";
+import { scenario, sqliteRecords } from "../../test/support/gateway.js";
 import { hasRtpengine, type RunningRtpengine, startRtpengine } from "../../test/support/rtpengine.js";
 import { hasCommand } from "../../test/support/sipp.js";
 import { best, cell, percentile, type Step, stepRates } from "../lib/stepping.js";
@@ -224,6 +224,7 @@ async function benchSignaling(): Promise<{ dsip: Step[]; sip: Step[]; sdpBytes: 
     );
     console.error(`dsip: ${ready.connections} connections authenticated, invite SDP ${ready.sdpBytes} bytes`);
     const dsip: Step[] = [];
+    let seenRecords = 0;
     for (const rate of RATES) {
       const cpu0 = process.cpuUsage();
       const gen0 = procCpuSeconds(gen.pid);
@@ -255,6 +256,20 @@ async function benchSignaling(): Promise<{ dsip: Step[]; sip: Step[]; sdpBytes: 
       );
       if (!(await drained(gw.runtime)))
         console.error("dsip: the gateway did not drain; later steps are suspect");
+      // The gateway's own account of the step's calls that did not end 200: where a failure happened.
+      gw.runtime.gateway.cdr?.flush();
+      const records = sqliteRecords(join(gw.dir, "cdr.sqlite"));
+      const notOk: Record<string, number> = {};
+      for (const rec of records.slice(seenRecords)) {
+        if (rec.status === 200) continue;
+        const key = `${rec.status} ${rec.reason}`.slice(0, 80);
+        notOk[key] = (notOk[key] ?? 0) + 1;
+      }
+      seenRecords = records.length;
+      if (Object.keys(notOk).length > 0) {
+        step.note = `${step.note ?? ""} gateway CDRs not 200: ${JSON.stringify(notOk)}`.trim();
+        console.error(`dsip @${rate} cps: gateway CDRs not 200: ${JSON.stringify(notOk)}`);
+      }
       if (!step.clean) break;
       await sleep(1000);
     }

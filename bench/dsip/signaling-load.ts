@@ -104,6 +104,7 @@ function step(m: Extract<ToSignaling, { type: "step" }>): Promise<SignalingStepR
         for (const c of clients) {
           c.off("message", onMessage);
           c.off("refused", onRefused as never);
+          c.off("invalid", onInvalid as never);
         }
         resolve({
           attempted,
@@ -139,12 +140,17 @@ function step(m: Extract<ToSignaling, { type: "step" }>): Promise<SignalingStepR
         fail(id, `${message.type} before answer`);
       }
     };
+    // A frame from the gateway that fails our checks is dropped by the client; counted, because the call it belonged to then times out.
+    const onInvalid = (e: { kind: string }): void => {
+      failures[`frame refused by us: ${e.kind}`] = (failures[`frame refused by us: ${e.kind}`] ?? 0) + 1;
+    };
     const onRefused = (e: { correlates?: string; code: number }): void => {
       if (e.correlates !== undefined) fail(e.correlates, `refused ${e.code}`);
     };
     for (const c of clients) {
       c.on("message", onMessage);
       c.on("refused", onRefused as never);
+      c.on("invalid", onInvalid as never);
     }
 
     const place = (): void => {
