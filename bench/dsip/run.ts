@@ -491,6 +491,18 @@ function printMedia(rows: MediaRow[], skipped: string[]): void {
     console.log(
       `${r.engine.padEnd(10)}${String(r.calls).padStart(6)}${String(r.connected).padStart(5)}${`${(r.engineCpu * 100).toFixed(1)} %`.padStart(12)}${(Number.isFinite(r.perCore) ? r.perCore.toFixed(0) : "-").padStart(12)}${`${(r.gatewayCpu * 100).toFixed(1)} %`.padStart(9)}${`${(r.generatorCpu * 100).toFixed(0)} %`.padStart(11)}${`${(r.sippCpu * 100).toFixed(0)} %`.padStart(8)}${r.toSip.toFixed(2).padStart(8)}${r.back.toFixed(2).padStart(6)}${r.setupS.toFixed(1).padStart(9)}`,
     );
+  // Low N carries a fixed cost (timers, the agent, rtpengine's housekeeping); the slope between the
+  // smallest and largest N is closer to what one more call costs.
+  for (const engine of new Set(rows.map((r) => r.engine))) {
+    const mine = rows.filter((r) => r.engine === engine && r.connected > 0);
+    const lo = mine[0];
+    const hi = mine.at(-1);
+    if (!lo || !hi || hi === lo || hi.engineCpu <= lo.engineCpu) continue;
+    const perCore = (hi.connected - lo.connected) / (hi.engineCpu - lo.engineCpu);
+    console.log(
+      `   ${engine}: marginal ${perCore.toFixed(0)} calls/core (${lo.connected} → ${hi.connected} calls: +${((hi.engineCpu - lo.engineCpu) * 100).toFixed(1)} % of a core)`,
+    );
+  }
   console.log(
     "   to SIP = RTP packets the reflector got over those the softphones sent; back = softphone receptions over sends",
   );
