@@ -320,6 +320,12 @@ function printSignaling(dsip: Step[], sip: Step[], sdpBytes: number): void {
     `highest clean rate: DSIP ${bd ? `${bd.rate} cps (p50 ${bd.p50} / p99 ${bd.p99} ms)` : "none"}; ` +
       `SIP ${bs ? `${bs.rate} cps (p50 ${bs.p50} / p99 ${bs.p99} ms)` : "none"}${ratio}`,
   );
+  if (sip.some((s) => s.failed > 0))
+    console.log(
+      "   (SIP → SIP failures are 503s when every SIPp call comes from 127.0.0.1: the stack refuses a source above " +
+        "10,000 live server transactions, and each call leaves two (INVITE accepted, BYE) for 64·T1 = 32 s across steps " +
+        "run back to back; DSIP → SIP leaves none there, SIPp uas only answers. See the SIPp errors on stderr.)",
+    );
   const topped = (steps: Step[]) => steps.length === RATES.length && steps.every((s) => s.clean);
   if (topped(dsip) || topped(sip))
     console.log("(clean at the top step: raise BENCH_RATES to find the limit)");
