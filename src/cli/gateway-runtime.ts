@@ -27,6 +27,11 @@ export interface RuntimeOptions {
   timers?: { t1?: number; t2?: number; t4?: number };
   /** Default: a GatewayMetrics with the process metrics (tests pass one without). */
   metrics?: GatewayMetrics;
+  /**
+   * An engine to use instead of the one config.media describes (the DSIP
+   * signaling benchmark measures the call path without WebRTC work). Closed by stop().
+   */
+  media?: MediaEngine;
 }
 
 export interface GatewayRuntime {
@@ -54,14 +59,16 @@ export async function startRuntime(o: RuntimeOptions): Promise<GatewayRuntime> {
   });
   let media: MediaEngine;
   try {
-    media = await createMediaEngine(
-      {
-        engine: config.media.engine,
-        embedded: config.media.embedded,
-        rtpengine: config.media.rtpengine,
-      },
-      logger.child({ component: "media" }),
-    );
+    media =
+      o.media ??
+      (await createMediaEngine(
+        {
+          engine: config.media.engine,
+          embedded: config.media.embedded,
+          rtpengine: config.media.rtpengine,
+        },
+        logger.child({ component: "media" }),
+      ));
   } catch (err) {
     await agent.close();
     throw new Error(`cannot start the media engine (${config.media.engine}): ${(err as Error).message}`);
