@@ -24,8 +24,7 @@ export abstract class DsipCallLeg {
   protected abstract log: Logger;
   /** Who the gateway signs as on this call (the gateway, or a tn DID). */
   protected abstract as: string;
-  protected abstract get port(): DsipPort;
-  protected abstract get media(): MediaEngine;
+  protected abstract readonly deps: { port: DsipPort; media: MediaEngine };
   abstract get isEnded(): boolean;
   protected abstract finish(status: number, hangupBy: HangupBy | null, reason: string): void;
   /** Tells the DSIP peer the call is over (dsip.bye), when the peer still knows the call. */
@@ -37,7 +36,7 @@ export abstract class DsipCallLeg {
 
   /** Sends without waiting: a peer gone is logged, the call's own events decide what follows. */
   protected send(message: object): void {
-    this.port.send(this.as, message).catch((err: unknown) => {
+    this.deps.port.send(this.as, message).catch((err: unknown) => {
       this.log.warn(
         { err: (err as Error).message, type: (message as { type?: string }).type },
         "dsip send failed",
@@ -48,7 +47,7 @@ export abstract class DsipCallLeg {
   protected renegotiationHost(sipIsCallee: boolean): RenegotiationHost {
     return {
       callId: this.dsipId,
-      media: this.media,
+      media: this.deps.media,
       log: () => this.log,
       sipIsCallee,
       envelope: () => this.envelope(),

@@ -76,7 +76,7 @@ export class DsipToSipCall extends DsipCallLeg {
 
   constructor(
     private readonly invite: MessageOf<"dsip.invite">,
-    private readonly deps: DsipToSipDeps,
+    protected readonly deps: DsipToSipDeps,
   ) {
     super();
     this.dsipId = invite.id;
@@ -89,14 +89,6 @@ export class DsipToSipCall extends DsipCallLeg {
 
   get isEnded(): boolean {
     return this.ledger?.isEnded ?? false;
-  }
-
-  protected get port(): DsipPort {
-    return this.deps.port;
-  }
-
-  protected get media(): MediaEngine {
-    return this.deps.media;
   }
 
   protected byePeer(reason: string): void {

@@ -70,7 +70,7 @@ export class SipToDsipCall extends DsipCallLeg {
     private readonly req: SrfRequest,
     private readonly res: SrfResponse,
     private readonly ctx: Pick<CallContext, "inbound" | "permit" | "emergency"> & { callee: DsipCallee },
-    private readonly deps: SipToDsipDeps,
+    protected readonly deps: SipToDsipDeps,
   ) {
     super();
     this.callId = req.callId;
@@ -95,14 +95,6 @@ export class SipToDsipCall extends DsipCallLeg {
 
   get peer(): string {
     return this.ctx.callee.did;
-  }
-
-  protected get port(): DsipPort {
-    return this.deps.port;
-  }
-
-  protected get media(): MediaEngine {
-    return this.deps.media;
   }
 
   protected byePeer(reason: string): void {

@@ -12,133 +12,40 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import type { DsipMessage } from "../../src/agent/index.js";
-import { type CallEvent, Softphone } from "../../src/softphone/softphone.js";
+import type { CallEvent } from "../../src/softphone/softphone.js";
 import { identity } from "../agent/helpers.js";
-import {
-  scenario,
-  sqliteRecords,
-  startTestRuntime,
-  type TestRuntime,
-  waitDrained,
-} from "../support/gateway.js";
-import { hasRtpengine, type RunningRtpengine, startRtpengine } from "../support/rtpengine.js";
-import { requirePeer, runSipp, type SippResult } from "../support/sipp.js";
+import { DSIP_USER_NUMBER, DsipSippHarness, type Engine, ended, NUMBER, ok } from "../support/dsip-sipp.js";
+import { sqliteRecords, waitDrained } from "../support/gateway.js";
+import { hasRtpengine } from "../support/rtpengine.js";
+import { requirePeer } from "../support/sipp.js";
 import { waitFor } from "../support/wait.js";
 
 const hasSipp = requirePeer("sipp");
 const rtpengineOk = hasRtpengine();
 
-// Ports of this file only.
-const GW = 29060;
-const HTTP = 29080;
-const UAC = 29061;
-const UAS = 29062;
-const UAS_MEDIA = 29100;
-const UAC_MEDIA = 29110;
-const NUMBER = "+12015550123";
-const DSIP_USER_NUMBER = "+12015550199";
-
 const caller = identity(71);
 const callee = identity(72);
+// Ports of this file only.
+const h = new DsipSippHarness(
+  {
+    gw: 29060,
+    http: 29080,
+    uac: 29061,
+    uas: 29062,
+    uasMedia: 29100,
+    uacMedia: 29110,
+    mediaMin: 29200,
+    mediaMax: 29599,
+    deadNg: 29119,
+  },
+  callee,
+);
+const start = (engine: Engine) => h.start(engine);
+const phone = (who: typeof caller) => h.phone(who);
+const sippUas = (file?: string, calls?: number) => h.sippUas(file, calls);
+const sippUac = (file: string, service: string, extra?: string[]) => h.sippUac(file, service, extra);
 
-let t: TestRuntime | undefined;
-const phones: Softphone[] = [];
-let rtpe: RunningRtpengine | undefined;
-
-afterEach(async () => {
-  await Promise.all(phones.splice(0).map((p) => p.close().catch(() => {})));
-  const current = t;
-  t = undefined;
-  if (current) {
-    try {
-      await waitDrained(current.gw);
-      await waitFor(() => current.runtime.media.sessions() === 0, 10_000, "no media session left");
-    } finally {
-      await current.stop();
-    }
-  }
-  if (process.env.RTPE_LOG) console.log(rtpe?.log());
-  await rtpe?.stop();
-  rtpe = undefined;
-}, 40_000);
-
-function config(engine: "embedded" | "rtpengine"): string {
-  const media =
-    engine === "embedded"
-      ? `media:
-  engine: embedded
-  embedded: { host: "127.0.0.1", portMin: 29200, portMax: 29599 }`
-      : `media:
-  engine: rtpengine
-  rtpengine: { address: "127.0.0.1:${rtpe!.ngPort}", timeoutMs: 2000 }`;
-  return `${media}
-dsip:
-  noAnswerTimeout: 20
-trunks:
-  - name: pbx
-    address: "127.0.0.1:${UAC}"
-    inbound:
-      acl: ["127.0.0.1/32"]
-  - name: carrier
-    address: "127.0.0.1:${UAS}"
-routes:
-  - match: "\\\\+1201555012[0-9]"
-    to: "trunk:carrier"
-directory:
-  - number: "${DSIP_USER_NUMBER}"
-    did: "${callee.did}"`;
-}
-
-async function start(engine: "embedded" | "rtpengine"): Promise<TestRuntime> {
-  if (engine === "rtpengine") rtpe = await startRtpengine();
-  t = await startTestRuntime(GW, HTTP, config(engine));
-  return t;
-}
-
-async function phone(who: typeof caller): Promise<Softphone> {
-  const p = await Softphone.connect({
-    url: t!.dsipUrl,
-    key: who,
-    softphone: { media: { iceAdditionalHostAddresses: ["127.0.0.1"] } },
-  });
-  phones.push(p);
-  return p;
-}
-
-function sippUas(file: string): Promise<SippResult> {
-  return runSipp({
-    scenario: scenario(file),
-    localPort: UAS,
-    calls: 1,
-    timeoutMs: 40_000,
-    extra: ["-mi", "127.0.0.1", "-mp", String(UAS_MEDIA)],
-  });
-}
-
-function sippUac(file: string, service: string): Promise<SippResult> {
-  return runSipp({
-    scenario: scenario(file),
-    remote: `127.0.0.1:${GW}`,
-    localPort: UAC,
-    calls: 1,
-    rate: 1,
-    timeoutMs: 40_000,
-    extra: ["-s", service, "-mi", "127.0.0.1", "-mp", String(UAC_MEDIA)],
-  });
-}
-
-function ok(r: SippResult): void {
-  expect({ exit: r.exitCode, ok: r.stats.successful, failed: r.stats.failed, errors: r.errors }).toEqual({
-    exit: 0,
-    ok: 1,
-    failed: 0,
-    errors: "",
-  });
-}
-
-function ended(events: CallEvent[]): Extract<CallEvent, { type: "ended" }> | undefined {
-  return events.find((e) => e.type === "ended") as Extract<CallEvent, { type: "ended" }> | undefined;
-}
+afterEach(() => h.cleanup(), 40_000);
 
 type Update = DsipMessage & { correlates: string; changes: { media: { sdp: string }; hold: boolean } };
 
@@ -174,9 +81,9 @@ describe.skipIf(!hasSipp)("hold and resume across the gateway (dsip.update ⇄ r
         // Signed as the caller the invite came from (the gateway itself: SIPp's From has no number).
         expect(u.from).toBe(invite!.from);
       }
-      await waitDrained(t!.gw);
-      t!.gw.cdr!.flush();
-      expect(sqliteRecords(t!.sqlite)[0]).toMatchObject({ status: 200, hangupBy: "caller" });
+      await waitDrained(h.rt.gw);
+      h.rt.gw.cdr!.flush();
+      expect(sqliteRecords(h.rt.sqlite)[0]).toMatchObject({ status: 200, hangupBy: "caller" });
     }, 60_000);
 
     it("the DSIP caller's dsip.update hold then resume → SIPp gets re-INVITEs offering sendonly, then sendrecv", async () => {
@@ -220,7 +127,7 @@ describe.skipIf(!hasSipp)("hold and resume across the gateway (dsip.update ⇄ r
           sent.push(update(withDir("sendrecv"), false));
           // The softphone's audio still crosses the engine after both re-offers.
           await new Promise((r) => setTimeout(r, 1500));
-          const media = t!.runtime.media;
+          const media = h.rt.runtime.media;
           const before = (await media.refreshStats?.(e.call)) ?? media.stats(e.call);
           await new Promise((r) => setTimeout(r, 1000));
           const after = (await media.refreshStats?.(e.call)) ?? media.stats(e.call);
@@ -241,9 +148,9 @@ describe.skipIf(!hasSipp)("hold and resume across the gateway (dsip.update ⇄ r
         [sent[0], 422],
         [sent[1], 422],
       ]);
-      await waitDrained(t!.gw);
-      t!.gw.cdr!.flush();
-      expect(sqliteRecords(t!.sqlite)[0]).toMatchObject({ status: 200, hangupBy: "caller" });
+      await waitDrained(h.rt.gw);
+      h.rt.gw.cdr!.flush();
+      expect(sqliteRecords(h.rt.sqlite)[0]).toMatchObject({ status: 200, hangupBy: "caller" });
     }, 60_000);
 
     it("a re-INVITE the SIP side refuses (488): dsip.error 488 correlating the update, the call and its audio go on", async () => {
@@ -275,7 +182,7 @@ describe.skipIf(!hasSipp)("hold and resume across the gateway (dsip.update ⇄ r
             changes: { media: { sdp: offer!.replace(/^a=sendrecv(?=\r?$)/m, "a=sendonly") }, hold: true },
           }).id;
           await new Promise((r) => setTimeout(r, 1000));
-          const media = t!.runtime.media;
+          const media = h.rt.runtime.media;
           const before = (await media.refreshStats?.(e.call)) ?? media.stats(e.call);
           await new Promise((r) => setTimeout(r, 1000));
           const after = (await media.refreshStats?.(e.call)) ?? media.stats(e.call);

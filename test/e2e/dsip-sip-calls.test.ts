@@ -13,138 +13,44 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { DsipMessage } from "../../src/agent/index.js";
 import { encodeUlaw, parseWav, toneRatio } from "../../src/softphone/audio.js";
-import { type CallEvent, Softphone } from "../../src/softphone/softphone.js";
+import type { CallEvent } from "../../src/softphone/softphone.js";
 import { identity } from "../agent/helpers.js";
-import {
-  scenario,
-  sqliteRecords,
-  startTestRuntime,
-  type TestRuntime,
-  waitDrained,
-} from "../support/gateway.js";
-import { hasRtpengine, type RunningRtpengine, startRtpengine } from "../support/rtpengine.js";
-import { requirePeer, runSipp, type SippResult } from "../support/sipp.js";
+import { DSIP_USER_NUMBER, DsipSippHarness, type Engine, ended, NUMBER, ok } from "../support/dsip-sipp.js";
+import { scenario, sqliteRecords, waitDrained } from "../support/gateway.js";
+import { hasRtpengine } from "../support/rtpengine.js";
+import { requirePeer } from "../support/sipp.js";
 import { waitFor } from "../support/wait.js";
 
 const hasSipp = requirePeer("sipp");
 const rtpengineOk = hasRtpengine();
 
-// Ports of this file only.
-const GW = 28060;
-const HTTP = 28080;
-const UAC = 28061;
-const UAS = 28062;
-const UAS_MEDIA = 28100;
-const UAC_MEDIA = 28110;
-const DEAD_NG = 28119; // nothing answers ng here
-const NUMBER = "+12015550123";
-const DSIP_USER_NUMBER = "+12015550199";
-
 const caller = identity(61);
 const callee = identity(62);
+// Ports of this file only.
+const h = new DsipSippHarness(
+  {
+    gw: 28060,
+    http: 28080,
+    uac: 28061,
+    uas: 28062,
+    uasMedia: 28100,
+    uacMedia: 28110,
+    mediaMin: 28200,
+    mediaMax: 28599,
+    deadNg: 28119,
+  },
+  callee,
+);
+const start = (engine: Engine) => h.start(engine);
+const phone = (who: typeof caller) => h.phone(who);
+const sippUas = (file?: string, calls?: number) => h.sippUas(file, calls);
+const sippUac = (file: string, service: string, extra?: string[]) => h.sippUac(file, service, extra);
 
-let t: TestRuntime | undefined;
-const phones: Softphone[] = [];
-let rtpe: RunningRtpengine | undefined;
-
-afterEach(async () => {
-  await Promise.all(phones.splice(0).map((p) => p.close().catch(() => {})));
-  const current = t;
-  t = undefined;
-  if (current) {
-    try {
-      await waitDrained(current.gw);
-      await waitFor(() => current.runtime.media.sessions() === 0, 10_000, "no media session left");
-    } finally {
-      await current.stop();
-    }
-  }
-  if (process.env.RTPE_LOG) console.log(rtpe?.log());
-  await rtpe?.stop();
-  rtpe = undefined;
-}, 40_000);
-
-function config(engine: "embedded" | "rtpengine" | "dead-rtpengine"): string {
-  const media =
-    engine === "dead-rtpengine"
-      ? `media:
-  engine: rtpengine
-  rtpengine: { address: "127.0.0.1:${DEAD_NG}", timeoutMs: 300 }`
-      : engine === "embedded"
-        ? `media:
-  engine: embedded
-  embedded: { host: "127.0.0.1", portMin: 28200, portMax: 28599 }`
-        : `media:
-  engine: rtpengine
-  rtpengine: { address: "127.0.0.1:${rtpe!.ngPort}", timeoutMs: 2000 }`;
-  return `${media}
-dsip:
-  noAnswerTimeout: 20
-trunks:
-  - name: pbx
-    address: "127.0.0.1:${UAC}"
-    inbound:
-      acl: ["127.0.0.1/32"]
-  - name: carrier
-    address: "127.0.0.1:${UAS}"
-routes:
-  - match: "\\\\+1201555012[0-9]"
-    to: "trunk:carrier"
-directory:
-  - number: "${DSIP_USER_NUMBER}"
-    did: "${callee.did}"`;
-}
-
-async function start(engine: "embedded" | "rtpengine" | "dead-rtpengine"): Promise<TestRuntime> {
-  if (engine === "rtpengine") rtpe = await startRtpengine();
-  t = await startTestRuntime(GW, HTTP, config(engine));
-  return t;
-}
-
-async function phone(who: typeof caller): Promise<Softphone> {
-  const p = await Softphone.connect({
-    url: t!.dsipUrl,
-    key: who,
-    softphone: { media: { iceAdditionalHostAddresses: ["127.0.0.1"] } },
-  });
-  phones.push(p);
-  return p;
-}
-
-function sippUas(file = "uas", calls = 1): Promise<SippResult> {
-  return runSipp({
-    scenario: file === "uas" ? "uas" : scenario(file),
-    localPort: UAS,
-    calls,
-    timeoutMs: 40_000,
-    extra: ["-mi", "127.0.0.1", "-mp", String(UAS_MEDIA)],
-  });
-}
-
-function sippUac(file: string, service: string, extra: string[] = []): Promise<SippResult> {
-  return runSipp({
-    scenario: file === "uac" ? "uac" : scenario(file),
-    remote: `127.0.0.1:${GW}`,
-    localPort: UAC,
-    calls: 1,
-    rate: 1,
-    timeoutMs: 40_000,
-    extra: ["-s", service, "-mi", "127.0.0.1", "-mp", String(UAC_MEDIA), ...extra],
-  });
-}
-
-function ok(r: SippResult): void {
-  expect({ exit: r.exitCode, ok: r.stats.successful, failed: r.stats.failed, errors: r.errors }).toEqual({
-    exit: 0,
-    ok: 1,
-    failed: 0,
-    errors: "",
-  });
-}
+afterEach(() => h.cleanup(), 40_000);
 
 /** A copy of a tone scenario streaming a μ-law WAV of `hz` (SIPp takes the file from the scenario). */
 function withTone(file: string, hz: number): string {
-  const dir = t!.dir;
+  const dir = h.rt.dir;
   const wav = join(dir, `tone-${hz}.ulaw.wav`);
   const samples = new Int16Array(8000 * 10);
   for (let i = 0; i < samples.length; i++)
@@ -179,14 +85,14 @@ function ulawWav(data: Buffer): Buffer {
  * with the session): the largest values seen.
  */
 async function sampleStats(): Promise<{ packetsAtoB: number; packetsBtoA: number }> {
-  const media = t!.runtime.media;
+  const media = h.rt.runtime.media;
   const best = { packetsAtoB: 0, packetsBtoA: 0 };
   const seen = () => [
-    ...(t!.gw.dsipCalls as unknown as { calls: Map<string, { dsipId: string }> }).calls.values(),
+    ...(h.rt.gw.dsipCalls as unknown as { calls: Map<string, { dsipId: string }> }).calls.values(),
   ];
   const deadline = Date.now() + 20_000;
   let started = false;
-  while (Date.now() < deadline && t) {
+  while (Date.now() < deadline && h.t) {
     const calls = seen();
     if (calls.length > 0) started = true;
     else if (started) break;
@@ -208,10 +114,6 @@ function heard(file: string, hz: number, other: number): number {
   return toneRatio(wav.samples.subarray(Math.max(0, wav.samples.length - 8000)), hz, other);
 }
 
-function ended(events: CallEvent[]): Extract<CallEvent, { type: "ended" }> | undefined {
-  return events.find((e) => e.type === "ended") as Extract<CallEvent, { type: "ended" }> | undefined;
-}
-
 const engines = (["embedded", "rtpengine"] as const).filter((e) => e === "embedded" || rtpengineOk);
 
 describe.skipIf(!hasSipp)("DSIP ⇄ SIP calls through the gateway, with media", () => {
@@ -220,7 +122,7 @@ describe.skipIf(!hasSipp)("DSIP ⇄ SIP calls through the gateway, with media", 
       await start(engine);
       const uas = sippUas(withTone("uas-tone.xml", 1000));
       const a = await phone(caller);
-      const rec = join(t!.dir, "dsip-to-sip.wav");
+      const rec = join(h.rt.dir, "dsip-to-sip.wav");
       const stats = sampleStats();
       // 5 s: call setup (ICE, DTLS) eats into it on a loaded machine, and 100 packets are 2 s of audio.
       const result = await a.call(`tel:${NUMBER}`, { tone: 700, record: rec, durationS: 5 });
@@ -232,9 +134,9 @@ describe.skipIf(!hasSipp)("DSIP ⇄ SIP calls through the gateway, with media", 
       // DSIP → SIP: the engine's own count of packets relayed towards SIPp.
       expect((await stats).packetsAtoB).toBeGreaterThanOrEqual(100);
       ok(await uas);
-      await waitDrained(t!.gw);
-      t!.gw.cdr!.flush();
-      const [cdr] = sqliteRecords(t!.sqlite);
+      await waitDrained(h.rt.gw);
+      h.rt.gw.cdr!.flush();
+      const [cdr] = sqliteRecords(h.rt.sqlite);
       expect(cdr).toMatchObject({ status: 200, hangupBy: "caller", from: caller.did });
       expect(cdr!.legs.map((l) => [l.role, l.trunk, l.status])).toEqual([
         ["a", "dsip", undefined],
@@ -247,7 +149,7 @@ describe.skipIf(!hasSipp)("DSIP ⇄ SIP calls through the gateway, with media", 
       const b = await phone(callee);
       const events: CallEvent[] = [];
       b.on("call", (e) => events.push(e));
-      const rec = join(t!.dir, "sip-to-dsip.wav");
+      const rec = join(h.rt.dir, "sip-to-dsip.wav");
       b.listen({ answer: true, tone: 1300, record: rec });
       const stats = sampleStats();
       ok(await sippUac(withTone("uac-tone.xml", 1000), DSIP_USER_NUMBER));
@@ -255,17 +157,17 @@ describe.skipIf(!hasSipp)("DSIP ⇄ SIP calls through the gateway, with media", 
       const result = ended(events)!.result;
       expect(result).toMatchObject({ direction: "incoming", answered: true, endedBy: "remote" });
       // The caller's number reaches the DSIP user as the gateway's tn DID for it.
-      expect(result.peer).toBe(`${t!.runtime.agent.identity.did}:tn:12015550100`);
+      expect(result.peer).toBe(`${h.rt.runtime.agent.identity.did}:tn:12015550100`);
       expect(result.packetsReceived).toBeGreaterThanOrEqual(100);
       expect(heard(rec, 1000, 1300)).toBeGreaterThanOrEqual(100);
       // DSIP → SIP: packets the engine relayed from the softphone towards SIPp.
       expect((await stats).packetsBtoA).toBeGreaterThanOrEqual(100);
-      await waitDrained(t!.gw);
-      t!.gw.cdr!.flush();
-      const [cdr] = sqliteRecords(t!.sqlite);
+      await waitDrained(h.rt.gw);
+      h.rt.gw.cdr!.flush();
+      const [cdr] = sqliteRecords(h.rt.sqlite);
       expect(cdr).toMatchObject({ status: 200, hangupBy: "caller" });
       expect(cdr!.legs.map((l) => [l.role, l.trunk, l.remote ?? ""])).toEqual([
-        ["a", "pbx", `127.0.0.1:${UAC}`],
+        ["a", "pbx", `127.0.0.1:${h.ports.uac}`],
         ["b", "dsip", callee.did],
       ]);
     }, 60_000);
@@ -276,9 +178,9 @@ describe.skipIf(!hasSipp)("DSIP ⇄ SIP calls through the gateway, with media", 
     const b = await phone(callee);
     b.listen({ answer: true, tone: 1300, durationS: 2 });
     ok(await sippUac("uac-recv-bye.xml", DSIP_USER_NUMBER));
-    await waitDrained(t!.gw);
-    t!.gw.cdr!.flush();
-    expect(sqliteRecords(t!.sqlite)[0]).toMatchObject({ status: 200, hangupBy: "callee" });
+    await waitDrained(h.rt.gw);
+    h.rt.gw.cdr!.flush();
+    expect(sqliteRecords(h.rt.sqlite)[0]).toMatchObject({ status: 200, hangupBy: "callee" });
   }, 60_000);
 
   it("BYE from the SIP side of a DSIP call: SIPp hangs up, the softphone's call ends", async () => {
@@ -315,9 +217,9 @@ describe.skipIf(!hasSipp)("DSIP ⇄ SIP calls through the gateway, with media", 
         });
     });
     ok(await sippUac("uac-expect-486.xml", DSIP_USER_NUMBER));
-    await waitDrained(t!.gw);
-    t!.gw.cdr!.flush();
-    expect(sqliteRecords(t!.sqlite)[0]).toMatchObject({ status: 486, hangupBy: "callee" });
+    await waitDrained(h.rt.gw);
+    h.rt.gw.cdr!.flush();
+    expect(sqliteRecords(h.rt.sqlite)[0]).toMatchObject({ status: 486, hangupBy: "callee" });
   }, 60_000);
 
   it("a media engine that does not answer: 503 / dsip.error 503, nothing held", async () => {
@@ -325,7 +227,7 @@ describe.skipIf(!hasSipp)("DSIP ⇄ SIP calls through the gateway, with media", 
     const b = await phone(callee);
     b.listen({ answer: true });
     // SIP → DSIP: the RTP offer cannot become a WebRTC one.
-    const file = join(t!.dir, "uac-expect-503.xml");
+    const file = join(h.rt.dir, "uac-expect-503.xml");
     writeFileSync(file, readFileSync(scenario("uac-expect-486.xml"), "utf8").replaceAll("486", "503"));
     ok(await sippUac(file, DSIP_USER_NUMBER));
     // DSIP → SIP: the WebRTC offer cannot become an RTP one; no SIP leg is tried.
@@ -333,9 +235,9 @@ describe.skipIf(!hasSipp)("DSIP ⇄ SIP calls through the gateway, with media", 
     const result = await a.call(`tel:${NUMBER}`, { durationS: 1 });
     expect(result).toMatchObject({ status: "rejected", answered: false });
     expect(result.error?.code).toBeGreaterThanOrEqual(500);
-    await waitDrained(t!.gw);
-    t!.gw.cdr!.flush();
-    const records = sqliteRecords(t!.sqlite);
+    await waitDrained(h.rt.gw);
+    h.rt.gw.cdr!.flush();
+    const records = sqliteRecords(h.rt.sqlite);
     expect(records.map((r) => r.status).sort()).toEqual([503, 503]);
     expect(
       records.every((r) => r.legs.filter((l) => l.role === "b" && l.trunk === "carrier").length === 0),
@@ -352,13 +254,13 @@ describe.skipIf(!hasSipp)("DSIP ⇄ SIP calls through the gateway, with media", 
 
   it("an offline DSIP callee: the SIP caller gets 480", async () => {
     await start("embedded");
-    const file = join(t!.dir, "uac-expect-480.xml");
+    const file = join(h.rt.dir, "uac-expect-480.xml");
     const text = readFileSync(scenario("uac-expect-486.xml"), "utf8").replaceAll("486", "480");
     writeFileSync(file, text);
     ok(await sippUac(file, DSIP_USER_NUMBER));
-    t!.gw.cdr!.flush();
-    await waitDrained(t!.gw);
-    expect(sqliteRecords(t!.sqlite)[0]).toMatchObject({ status: 480 });
+    h.rt.gw.cdr!.flush();
+    await waitDrained(h.rt.gw);
+    expect(sqliteRecords(h.rt.sqlite)[0]).toMatchObject({ status: 480 });
   }, 60_000);
 
   it("CANCEL before answer reaches the DSIP callee as dsip.cancel; the SIP caller gets 487", async () => {
@@ -388,14 +290,14 @@ describe.skipIf(!hasSipp)("DSIP ⇄ SIP calls through the gateway, with media", 
     a.client.on("refused", (e: DsipMessage) => refused.push(e));
     expect((await a.call(`tel:${NUMBER}`, { tone: 700, durationS: 2 })).status).toBe("completed");
     ok(await uas);
-    await waitDrained(t!.gw);
+    await waitDrained(h.rt.gw);
 
     a.client.sendRaw(JSON.stringify(invite)); // replay
     a.client.sendRaw(JSON.stringify({ ...invite, id: randomUUID() })); // forged: the signature covers the id
     await waitFor(() => refused.length === 2, 5000, "both refusals");
     expect(refused.map((e) => (e as { code: number }).code).sort()).toEqual([401, 409]);
-    expect(t!.gw.sessions.size).toBe(0);
-    t!.gw.cdr!.flush();
-    expect(sqliteRecords(t!.sqlite)).toHaveLength(1);
+    expect(h.rt.gw.sessions.size).toBe(0);
+    h.rt.gw.cdr!.flush();
+    expect(sqliteRecords(h.rt.sqlite)).toHaveLength(1);
   }, 60_000);
 });

@@ -33,9 +33,12 @@ export interface TestGateway {
   stop(): Promise<void>;
 }
 
-/** `body` is the YAML after the sip/cdr keys (trunks, routes, limits …). */
-export async function startTestGateway(sipPort: number, body: string): Promise<TestGateway> {
-  const dir = mkdtempSync(join(tmpdir(), "dsip-gw-"));
+/**
+ * A temp dir with a gateway.yaml: SIP (UDP and TCP) on `sipPort`, HTTP on `httpPort` when given, CDRs
+ * in the dir, the log level from GW_TEST_LOG (default silent), then `body`; loaded like `start` does.
+ */
+function testConfig(prefix: string, sipPort: number, httpPort: number | undefined, body: string) {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
   const sqlite = join(dir, "cdr.sqlite");
   const jsonl = join(dir, "cdr.jsonl");
   const file = join(dir, "gateway.yaml");
@@ -44,6 +47,7 @@ export async function startTestGateway(sipPort: number, body: string): Promise<T
     [
       "sip:",
       `  listen: ["udp:127.0.0.1:${sipPort}", "tcp:127.0.0.1:${sipPort}"]`,
+      ...(httpPort === undefined ? [] : ["http:", `  listen: "127.0.0.1:${httpPort}"`]),
       "cdr:",
       `  sqlite: "${sqlite}"`,
       `  jsonl: "${jsonl}"`,
@@ -55,6 +59,12 @@ export async function startTestGateway(sipPort: number, body: string): Promise<T
   const config = loadConfig(file, { env: {} });
   const metrics = new GatewayMetrics({ defaultMetrics: false });
   const logger = pino({ level: config.logging.level }, pino.destination(2));
+  return { dir, sqlite, jsonl, config, metrics, logger };
+}
+
+/** `body` is the YAML after the sip/cdr keys (trunks, routes, limits …). */
+export async function startTestGateway(sipPort: number, body: string): Promise<TestGateway> {
+  const { dir, sqlite, jsonl, config, metrics, logger } = testConfig("dsip-gw-", sipPort, undefined, body);
   const gw = new Gateway(config, { logger, metrics, timers: GW_TIMERS });
   await gw.start();
   return {
@@ -91,28 +101,7 @@ export async function startTestRuntime(
   httpPort: number,
   body: string,
 ): Promise<TestRuntime> {
-  const dir = mkdtempSync(join(tmpdir(), "dsip-rt-"));
-  const sqlite = join(dir, "cdr.sqlite");
-  const jsonl = join(dir, "cdr.jsonl");
-  const file = join(dir, "gateway.yaml");
-  writeFileSync(
-    file,
-    [
-      "sip:",
-      `  listen: ["udp:127.0.0.1:${sipPort}", "tcp:127.0.0.1:${sipPort}"]`,
-      "http:",
-      `  listen: "127.0.0.1:${httpPort}"`,
-      "cdr:",
-      `  sqlite: "${sqlite}"`,
-      `  jsonl: "${jsonl}"`,
-      "logging:",
-      `  level: ${process.env.GW_TEST_LOG ?? "silent"}`,
-      body,
-    ].join("\n"),
-  );
-  const config = loadConfig(file, { env: {} });
-  const metrics = new GatewayMetrics({ defaultMetrics: false });
-  const logger = pino({ level: config.logging.level }, pino.destination(2));
+  const { dir, sqlite, jsonl, config, metrics, logger } = testConfig("dsip-rt-", sipPort, httpPort, body);
   const runtime = await startRuntime({
     config,
     logger,
