@@ -513,9 +513,6 @@ function printMedia(rows: MediaRow[], skipped: string[]): void {
     "   to SIP = RTP packets the reflector got over those the softphones sent; back = softphone receptions over sends",
   );
   console.log(
-    "   (back ≈ 2 with rtpengine: the softphone counts packets of an SSRC it latched (src/softphone/media.ts) twice; to SIP shows they all crossed)",
-  );
-  console.log(
     "   setup s = time to place the N calls and see every one's ICE + DTLS connected (40 ms apart)",
   );
   for (const s of skipped) console.log(`(${s})`);
