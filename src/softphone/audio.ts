@@ -1,8 +1,7 @@
 /**
- * Audio helpers for the softphone: G.711 μ-law, a sine source cut into RTP
- * frames, 16-bit PCM WAV files and a Goertzel tone detector. Kept here rather
- * than in src/media so the softphone stays usable on its own; duplicates with
- * src/media/tone.ts are to be folded later.
+ * Audio helpers for the softphone: a sine source cut into RTP frames, 16-bit
+ * PCM WAV files, RMS; G.711 μ-law and the Goertzel tone detector come from
+ * src/media/tone.ts.
  */
 import { writeFile } from "node:fs/promises";
 
@@ -10,41 +9,16 @@ export const SAMPLE_RATE = 8000;
 /** 20 ms at 8 kHz: one PCMU RTP payload. */
 export const FRAME_SAMPLES = 160;
 
-// G.711 §3.2: magnitudes are offset by 0x84 so every segment starts on a power of two.
-const BIAS = 0x84;
-const CLIP = 32635;
-
-/** One linear 16-bit sample to a μ-law byte. */
-export function ulawEncode(sample: number): number {
-  let s = Math.max(-32768, Math.min(32767, Math.round(sample)));
-  const sign = s < 0 ? 0x80 : 0;
-  if (s < 0) s = -s;
-  s = Math.min(s, CLIP) + BIAS;
-  let exponent = 7;
-  for (let mask = 0x4000; (s & mask) === 0 && exponent > 0; mask >>= 1) exponent--;
-  const mantissa = (s >> (exponent + 3)) & 0x0f;
-  return ~(sign | (exponent << 4) | mantissa) & 0xff;
-}
-
-/** One μ-law byte to a linear 16-bit sample. */
-export function ulawDecode(byte: number): number {
-  const u = ~byte & 0xff;
-  const exponent = (u >> 4) & 0x07;
-  const magnitude = ((((u & 0x0f) << 3) + BIAS) << exponent) - BIAS;
-  return u & 0x80 ? -magnitude : magnitude;
-}
-
-export function encodeUlaw(samples: Int16Array): Buffer {
-  const out = Buffer.allocUnsafe(samples.length);
-  for (let i = 0; i < samples.length; i++) out[i] = ulawEncode(samples[i]!);
-  return out;
-}
-
-export function decodeUlaw(payload: Uint8Array): Int16Array {
-  const out = new Int16Array(payload.length);
-  for (let i = 0; i < payload.length; i++) out[i] = ulawDecode(payload[i]!);
-  return out;
-}
+// G.711 μ-law and the Goertzel detector are the media tests' own (src/media/tone.ts, a leaf that
+// imports nothing of the project), under the names the softphone has always used.
+export {
+  decodePcmu as decodeUlaw,
+  encodePcmu as encodeUlaw,
+  goertzelPower,
+  linearToUlaw as ulawEncode,
+  toneRatio,
+  ulawToLinear as ulawDecode,
+} from "../media/tone.js";
 
 /** μ-law of digital silence, for frames sent when there is no tone. */
 export const ULAW_SILENCE = 0xff;
@@ -135,32 +109,6 @@ export function parseWav(buf: Buffer): Wav {
     at = body + size + (size & 1); // chunks are word aligned
   }
   throw new Error("no data chunk");
-}
-
-/** Power of one frequency in a block of samples (Goertzel; the frequency need not fall on a bin). */
-export function goertzelPower(samples: ArrayLike<number>, hz: number, sampleRate = SAMPLE_RATE): number {
-  const coeff = 2 * Math.cos((2 * Math.PI * hz) / sampleRate);
-  let s1 = 0;
-  let s2 = 0;
-  for (let i = 0; i < samples.length; i++) {
-    const s0 = samples[i]! + coeff * s1 - s2;
-    s2 = s1;
-    s1 = s0;
-  }
-  return s1 * s1 + s2 * s2 - coeff * s1 * s2;
-}
-
-/** How much stronger `hz` is than `otherHz`: ≥ 100 means the tone is clearly `hz`. */
-export function toneRatio(
-  samples: ArrayLike<number>,
-  hz: number,
-  otherHz: number,
-  sampleRate = SAMPLE_RATE,
-): number {
-  const p = goertzelPower(samples, hz, sampleRate);
-  const q = goertzelPower(samples, otherHz, sampleRate);
-  if (q === 0) return p === 0 ? 0 : Number.POSITIVE_INFINITY;
-  return p / q;
 }
 
 /** Root mean square as a fraction of full scale (> 0.01 means not silence). */
