@@ -16,10 +16,9 @@ declare -A PACKAGES=(
   [rtpengine-daemon]=rtpengine
   [rtpengine-utils]=rtpengine-ctl
   # Real media peers of the e2e suite (test/support/baresip.ts, test/support/chromium-peer.ts):
-  # baresip as a SIP phone, sox for tone files and recordings, Debian's chromium driven by
-  # playwright-core (which never downloads a browser) as a WebRTC endpoint.
+  # baresip as a SIP phone, Debian's chromium driven by playwright-core (which never downloads a
+  # browser) as a WebRTC endpoint. Tone files and recordings are written and read by our own code.
   [baresip-core]=baresip
-  [sox]=sox
   [chromium]=chromium
 )
 
